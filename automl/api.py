@@ -1,0 +1,262 @@
+"""The objects users hold: ``tune()``, ``load()`` and :class:`Sweep`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+import pandas as pd
+from optuna.trial import FrozenTrial, TrialState
+
+from automl import artifacts, keep
+from automl.errors import AutoMLError, NoModelError
+from automl.spec import Objective, SweepSpec, load_spec, validate_spec
+from automl.study import (
+    artifact_store,
+    check_new,
+    free_name,
+    load_study,
+    mask,
+    open_storage,
+    storage_url,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+    from automl.worker import TrialOutcome
+
+
+def tune(
+    space: str | Path | SweepSpec,
+    *,
+    trials: int | None = 20,
+    study: str | None = None,
+    storage: str | None = None,
+    timeout: float | None = None,
+    seed: int | None = None,
+    data: str | None = None,
+    target: str | None = None,
+    resume: bool = False,
+    on_trial: Callable[[TrialOutcome], None] | None = None,
+) -> Sweep:
+    """Run a sweep and return it.
+
+    Args:
+        space: a ready space's name, a YAML path, or a :class:`SweepSpec`; with ``resume``,
+            the name of the study to continue.
+        trials: trials to run in this call (``None``: until ``timeout``).
+        study: the study name; by default the space's name (``-2``, ``-3``... if taken).
+        storage: an Optuna storage URL; default ``$AUTOML_STORAGE`` or the embedded file.
+        timeout: stop starting new trials after this many seconds.
+        seed: sampler seed (overrides the space's ``sampler.seed``).
+        data: a data path that replaces the space's ``data.source``.
+        target: the target column of a CSV (replaces ``data.target``).
+        resume: continue the existing study; trial numbers go on.
+        on_trial: called after every trial with its outcome.
+    """
+    from automl import runner
+
+    url = storage_url(storage)
+    if resume:
+        if data or target:
+            raise AutoMLError("--data and --target cannot change the data of an existing study")
+        name = study or str(space)
+    else:
+        spec = _with_overrides(space, data=data, target=target)
+        st = open_storage(url)
+        if study:
+            check_new(st, study)
+        name = study or free_name(st, spec.name or "study")
+        from automl import context
+
+        context.create(spec, name, url, seed=seed)
+    runner.run(name, url, trials=trials, timeout=timeout, on_trial=on_trial)
+    return Sweep(name, url)
+
+
+def _with_overrides(space: str | Path | SweepSpec, **changes: Any) -> SweepSpec:
+    spec = space if isinstance(space, SweepSpec) else load_spec(space)
+    if changes.get("data"):
+        source = Path(str(changes["data"])).expanduser()
+        changes["data"] = str(source.resolve()) if source.exists() else str(changes["data"])
+    updates = {f"data.{'source' if k == 'data' else k}": v for k, v in changes.items() if v}
+    if updates.get("data.source"):
+        updates["data.kind"] = None
+    return spec.replace(**updates) if updates else spec
+
+
+def load(study: str, storage: str | None = None) -> Sweep:
+    """The sweep stored under ``study`` (``storage=None``: the default storage)."""
+    sweep = Sweep(study, storage_url(storage))
+    sweep.study  # noqa: B018 - fail now, with the list of studies, if it does not exist
+    return sweep
+
+
+def studies(storage: str | None = None) -> pd.DataFrame:
+    """One row per study in the storage: name, space, task, trials, best value."""
+    url = storage_url(storage)
+    rows = []
+    for s in open_storage(url).get_all_studies():
+        attrs = s.user_attrs
+        spec = attrs.get("spec", {})
+        counts = {state: 0 for state in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
+        rows.append(
+            {
+                "study": s.study_name,
+                "space": spec.get("name", ""),
+                "family": spec.get("model", {}).get("family", ""),
+                "task": attrs.get("task", ""),
+                "objective": ", ".join(o["metric"] for o in attrs.get("objectives", [])),
+                **counts,
+                "best": None,
+            }
+        )
+        st = optuna.load_study(study_name=s.study_name, storage=open_storage(url))
+        for t in st.get_trials(deepcopy=False):
+            if t.state.name in counts:
+                rows[-1][t.state.name] += 1
+        if rows[-1]["COMPLETE"] and len(st.directions) == 1:
+            rows[-1]["best"] = st.best_value
+    return pd.DataFrame(rows, columns=[
+        "study", "space", "family", "task", "objective", "COMPLETE", "PRUNED", "FAIL", "RUNNING", "best"
+    ])
+
+
+class Sweep:
+    """A tuned study: its best parameters, leaderboard, models and test metrics.
+
+    Constructing one does no I/O; the study is read on first use.
+    """
+
+    def __init__(self, study_name: str, storage: str | None = None) -> None:
+        self.study_name = study_name
+        self.storage = storage_url(storage)
+        self._study: optuna.Study | None = None
+
+    def __repr__(self) -> str:
+        return f"Sweep({self.study_name!r}, storage={mask(self.storage)!r})"
+
+    # -- reading the study ---------------------------------------------------------------
+    @property
+    def study(self) -> optuna.Study:
+        """The underlying Optuna study."""
+        if self._study is None:
+            self._study = load_study(self.study_name, open_storage(self.storage), self.storage)
+        return self._study
+
+    @property
+    def spec(self) -> SweepSpec:
+        return validate_spec(self.study.user_attrs["spec"], origin=f"study {self.study_name!r}")
+
+    @property
+    def task(self) -> str:
+        return str(self.study.user_attrs.get("task", ""))
+
+    @property
+    def objectives(self) -> list[Objective]:
+        return [Objective.model_validate(o) for o in self.study.user_attrs.get("objectives", [])]
+
+    @property
+    def directions(self) -> list[str]:
+        return [o.resolved_direction for o in self.objectives]
+
+    def _best(self) -> FrozenTrial:
+        from automl.evaluate import best_trials
+
+        best = best_trials(self.study, self.directions)
+        if not best:
+            raise NoModelError(f"study {self.study_name!r} has no completed trial yet")
+        return best[0]
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The best trial (multi-objective: the Pareto trial best on the first objective)."""
+        return self._best()
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self._best().params)
+
+    @property
+    def best_value(self) -> float:
+        """The best validation value of the first objective."""
+        return float(self._best().values[0])
+
+    @property
+    def best_values(self) -> list[float]:
+        return list(self._best().values)
+
+    @property
+    def test_metrics(self) -> dict[str, float]:
+        """Test-split metrics of the best model, e.g. ``{"accuracy": 0.97}``."""
+        return dict(self.study.user_attrs.get("test_metrics", {}).get(str(self._best().number), {}))
+
+    @property
+    def pareto_front(self) -> list[FrozenTrial]:
+        from automl.evaluate import best_trials
+
+        return best_trials(self.study, self.directions)
+
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per trial, best first: params, metrics, test metrics, cost."""
+        from automl.leaderboard import leaderboard
+
+        return leaderboard(self)
+
+    # -- models --------------------------------------------------------------------------
+    def best_model(self) -> keras.Model:
+        """The best trial's trained model, loaded from the artifact store."""
+        return self.model(self._best().number)
+
+    def model(self, trial_number: int) -> keras.Model:
+        """The saved model of one trial (only kept trials have one)."""
+        trials = {t.number: t for t in self.study.get_trials(deepcopy=False)}
+        if trial_number not in trials:
+            raise NoModelError(f"study {self.study_name!r} has no trial {trial_number}")
+        aid = trials[trial_number].user_attrs.get("artifact_id")
+        store = artifact_store(self.storage)
+        if not artifacts.has(store, aid):
+            raise NoModelError(
+                f"trial {trial_number} of {self.study_name!r} has no saved model "
+                f"(only the best {self.spec.keep} and the size/latency front are kept)"
+            )
+        return artifacts.load_model(store, str(aid))
+
+    def pick(
+        self, max_params: int | None = None, max_latency_ms: float | None = None
+    ) -> keras.Model:
+        """The best model whose parameter count and latency stay within the limits."""
+        return self.model(self.pick_trial(max_params, max_latency_ms).number)
+
+    def pick_trial(
+        self, max_params: int | None = None, max_latency_ms: float | None = None
+    ) -> FrozenTrial:
+        done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        fits = []
+        for t in done:
+            m = t.user_attrs.get("metrics", {})
+            if max_params is not None and m.get("params_count", 0) > max_params:
+                continue
+            if max_latency_ms is not None and m.get("latency_ms", 0) > max_latency_ms:
+                continue
+            fits.append(keep.Candidate(t.number, tuple(t.values), 0, 0))
+        if not fits:
+            raise NoModelError(
+                f"no completed trial of {self.study_name!r} has params <= {max_params} "
+                f"and latency_ms <= {max_latency_ms}"
+            )
+        best = keep.ranked(fits, self.directions)[0].number
+        return next(t for t in done if t.number == best)
+
+    def export(self, path: str | Path, trial_number: int | None = None) -> Path:
+        """Copy the best (or a given trial's) saved model to ``path`` (a ``.keras`` file)."""
+        number = self._best().number if trial_number is None else trial_number
+        t = next((t for t in self.study.get_trials(deepcopy=False) if t.number == number), None)
+        aid = t.user_attrs.get("artifact_id") if t else None
+        store = artifact_store(self.storage)
+        if not artifacts.has(store, aid):
+            raise NoModelError(f"trial {number} of {self.study_name!r} has no saved model")
+        return artifacts.copy_to(store, str(aid), path)

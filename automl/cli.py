@@ -1,0 +1,225 @@
+"""The ``automl`` command: thin Typer commands over the API.
+
+The library raises :class:`~automl.errors.AutoMLError`; only this module turns errors into
+one-line messages and exit codes (a traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from automl.errors import AutoMLError
+
+app = typer.Typer(
+    name="automl",
+    help="Tune Keras models from YAML search spaces (Optuna inside).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+STATE = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+StorageOpt = typer.Option(
+    None, "--storage", envvar="AUTOML_STORAGE", show_envvar=True,
+    help="Optuna storage URL (default: ./automl_studies/journal.log).",
+)
+
+
+def command(fn: F) -> F:
+    """Register a command whose AutoMLErrors become one line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except AutoMLError as exc:
+            if STATE["debug"]:
+                raise
+            err.print(f"[red]error:[/red] {_escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/yellow]")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if STATE["debug"]:
+                raise
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            err.print(
+                f"[red]error:[/red] {type(exc).__name__}: {_escape(text)} "
+                "(run with --debug for the traceback)"
+            )
+            raise typer.Exit(1) from None
+
+    app.command()(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and framework logs."),
+) -> None:
+    STATE["debug"] = debug
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        logging.getLogger("automl").setLevel(logging.DEBUG)
+
+
+@command
+def spaces(
+    validate: Path | None = typer.Option(
+        None, "--validate", help="Validate a search-space file and exit."
+    ),
+) -> None:
+    """List the ready search spaces, or validate a file."""
+    from automl.spec import load_spec, ready_spaces
+
+    if validate is not None:
+        spec = load_spec(validate)
+        n = len(spec.search) + len(spec.augmentation)
+        out.print(f"ok: {validate} ({spec.model.family}, {n} parameters, data {spec.data.source})")
+        return
+    for name, path in ready_spaces().items():
+        spec = load_spec(path)
+        out.print(f"{name:<20} {spec.model.family:<6} {spec.description}")
+
+
+@command
+def tune(
+    space: str = typer.Argument(
+        ..., help="A ready space's name or a YAML path; with --resume, the study to continue."
+    ),
+    study: str | None = typer.Option(None, "--study", help="Study name (default: the space's)."),
+    trials: int = typer.Option(20, "--trials", min=1, help="Trials to run now."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds; no new trial after."),
+    seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
+    storage: str | None = StorageOpt,
+    data: str | None = typer.Option(None, "--data", help="Replace the space's data source."),
+    target: str | None = typer.Option(None, "--target", help="Target column of a CSV."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an existing study."),
+) -> None:
+    """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
+    import automl
+    from automl.progress import SweepProgress
+
+    with SweepProgress(out, trials) as progress:
+        sweep = automl.tune(
+            space, trials=trials, study=study, storage=storage, timeout=timeout, seed=seed,
+            data=data, target=target, resume=resume, on_trial=progress.update,
+        )
+    _summary(sweep)
+
+
+def _summary(sweep: Any) -> None:
+    from automl.study import mask
+
+    board = sweep.leaderboard()
+    done = board[board["state"] == "COMPLETE"]
+    counts = board["state"].value_counts().to_dict()
+    out.print(
+        f"\nstudy [bold]{_escape(sweep.study_name)}[/bold] in {_escape(mask(sweep.storage))}: "
+        f"{counts.get('COMPLETE', 0)} complete, {counts.get('PRUNED', 0)} pruned, "
+        f"{counts.get('FAIL', 0)} failed"
+    )
+    if done.empty:
+        out.print("no trial completed")
+        return
+    metric = sweep.objectives[0].metric
+    table = Table(title="best trials")
+    test_cols = [c for c in done.columns if c.startswith("test_")][:2]
+    for col in ["number", metric, *test_cols, "params_count", "latency_ms", "epochs", "duration_s"]:
+        table.add_column(col, justify="right")
+    for _, row in done.head(5).iterrows():
+        cells = [row["number"], row[metric], *[row[c] for c in test_cols]]
+        cells += [row["params_count"], row["latency_ms"], row["epochs"], row["duration_s"]]
+        table.add_row(*[_cell(c) for c in cells])
+    out.print(table)
+    out.print(f"best: trial {sweep.best_trial.number}, {metric} = {sweep.best_value:.4f}")
+    if sweep.test_metrics:
+        out.print("test: " + ", ".join(f"{k} = {v:.4f}" for k, v in sweep.test_metrics.items()))
+
+
+def _cell(value: Any) -> str:
+    if value is None or value != value:  # None or NaN
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@command
+def studies(storage: str | None = StorageOpt) -> None:
+    """List the studies in the storage: name, space, trials done, best value."""
+    import automl
+
+    frame = automl.studies(storage)
+    if frame.empty:
+        out.print("no studies yet; run: automl tune digits_cnn")
+        return
+    table = Table()
+    for col in frame.columns:
+        table.add_column(str(col))
+    for _, row in frame.iterrows():
+        table.add_row(*[_escape(_cell(v)) for v in row])
+    out.print(table)
+
+
+@command
+def best(study: str = typer.Argument(...), storage: str | None = StorageOpt) -> None:
+    """Best parameters, validation metric and test metrics of a study."""
+    import automl
+
+    sweep = automl.load(study, storage)
+    t = sweep.best_trial
+    out.print(f"study {_escape(study)}: best trial {t.number}")
+    for obj, value in zip(sweep.objectives, t.values, strict=True):
+        out.print(f"  validation {obj.metric}: {value:.6g}")
+    for key, value in sweep.test_metrics.items():
+        out.print(f"  test {key}: {value:.6g}")
+    m = t.user_attrs.get("metrics", {})
+    out.print(f"  params_count: {m.get('params_count')}, latency_ms: {m.get('latency_ms')}")
+    out.print("  params:")
+    for key, value in t.params.items():
+        out.print(f"    {_escape(key)}: {_escape(_cell(value))}")
+
+
+@command
+def export(
+    study: str = typer.Argument(...),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the .keras file."),
+    trial: int | None = typer.Option(None, "--trial", help="A trial number (default: best)."),
+    storage: str | None = StorageOpt,
+) -> None:
+    """Write the best (or a given) trained model as a .keras file."""
+    import automl
+
+    path = automl.load(study, storage).export(out_path, trial)
+    out.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)

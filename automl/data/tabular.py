@@ -1,0 +1,125 @@
+"""CSV tables: read with pandas, preprocessing fitted on the train split only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from automl.errors import DataError
+
+if TYPE_CHECKING:
+    from automl.data import RawData
+
+DEFAULT_TARGETS = ("label", "target", "class", "y")
+
+
+def load_csv(path: str, target: str | None, task: str | None) -> RawData:
+    from automl.data import RawData, encode_labels
+
+    try:
+        frame = pd.read_csv(path, sep=None, engine="python", encoding_errors="replace")
+    except FileNotFoundError:
+        raise DataError(f"{path}: data file not found") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot read CSV: {str(exc).splitlines()[0]}") from None
+    if frame.shape[1] < 2:
+        raise DataError(f"{path}: a CSV needs at least one feature column and a target column")
+    target = target or _default_target(frame)
+    if target not in frame.columns:
+        raise DataError(
+            f"{path}: data.target: no column {target!r}; columns: {', '.join(map(str, frame.columns))}"
+        )
+    frame = frame.dropna(subset=[target])
+    y_raw = frame.pop(target)
+    task = task or infer_task(y_raw.to_numpy())
+    name = path.rsplit("/", 1)[-1]
+    if task == "regression":
+        try:
+            y = pd.to_numeric(y_raw).to_numpy(dtype="float32")
+        except ValueError:
+            raise DataError(
+                f"{path}: target column {target!r} is not numeric; use task: classification"
+            ) from None
+        return RawData(frame, y, task, "tabular", name)
+    codes, classes = encode_labels(y_raw.to_numpy())
+    return RawData(frame, codes, task, "tabular", name, classes=classes)
+
+
+def _default_target(frame: pd.DataFrame) -> str:
+    lower = {str(c).lower(): c for c in frame.columns}
+    for name in DEFAULT_TARGETS:
+        if name in lower:
+            return str(lower[name])
+    return str(frame.columns[-1])
+
+
+def infer_task(y: np.ndarray) -> str:
+    """Classification for strings, booleans and few distinct integers; else regression."""
+    arr = np.asarray(y)
+    if arr.dtype.kind in "OUSb":
+        return "classification"
+    uniques = np.unique(arr[~pd.isna(arr)])
+    if arr.dtype.kind in "iu" and len(uniques) <= max(20, int(0.05 * len(arr))):
+        return "classification"
+    if arr.dtype.kind == "f" and np.all(np.mod(uniques, 1) == 0) and len(uniques) <= 20:
+        return "classification"
+    return "regression"
+
+
+def retarget(raw: RawData, task: str) -> RawData:
+    """Reinterpret targets for an explicitly given task."""
+    from automl.data import encode_labels
+
+    if task == "regression":
+        if not raw.classes:
+            return replace(raw, task=task)
+        try:
+            values = np.asarray([float(raw.classes[i]) for i in raw.y], dtype="float32")
+        except ValueError:
+            raise DataError(f"{raw.name}: targets are not numeric; cannot do regression") from None
+        return replace(raw, y=values, task=task, classes=[])
+    codes, classes = encode_labels(raw.y)
+    return replace(raw, y=codes, task=task, classes=classes)
+
+
+def fit_transform(
+    frame: pd.DataFrame, tr: np.ndarray, va: np.ndarray, te: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Impute, standardize and one-hot encode, with statistics of the train rows only."""
+    pre = _preprocessor(frame)
+    x_tr = pre.fit_transform(frame.iloc[tr])
+    return (
+        _dense(x_tr),
+        _dense(pre.transform(frame.iloc[va])),
+        _dense(pre.transform(frame.iloc[te])),
+    )
+
+
+def _preprocessor(frame: pd.DataFrame) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    numeric = [c for c in numeric if not pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in frame.columns if c not in numeric]
+    parts = []
+    if numeric:
+        parts.append(
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
+        )
+    if categorical:
+        cat = make_pipeline(
+            SimpleImputer(strategy="most_frequent"),
+            OneHotEncoder(handle_unknown="ignore", max_categories=50, sparse_output=False),
+        )
+        parts.append(("cat", cat, categorical))
+    return ColumnTransformer(parts, sparse_threshold=0.0)
+
+
+def _dense(x: Any) -> np.ndarray:
+    return np.asarray(x, dtype="float32")

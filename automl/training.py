@@ -1,0 +1,203 @@
+"""Compile, fit with per-epoch reporting, measure, evaluate. No samplers here."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import keras
+import numpy as np
+
+from automl.errors import AutoMLError, TrialFailed, unknown_name
+from automl.models import InputSpec
+
+
+class Reporter(Protocol):
+    """What the trainer needs of a trial: Optuna's Trial satisfies it."""
+
+    def report(self, value: float, step: int) -> None: ...
+    def should_prune(self) -> bool: ...
+
+
+class Pruned(Exception):
+    """Raised inside ``fit`` when the reporter asks to stop."""
+
+
+def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
+    lr = float(hp["learning_rate"])
+    name = hp["optimizer"]
+    wd = float(hp.get("weight_decay", 0.0)) or None
+    momentum = float(hp.get("momentum", 0.9))
+    factories = {
+        "adam": lambda: keras.optimizers.Adam(lr),
+        "adamw": lambda: keras.optimizers.AdamW(lr, weight_decay=wd or 0.004),
+        "sgd": lambda: keras.optimizers.SGD(lr, momentum=momentum, weight_decay=wd),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=momentum),
+        "nadam": lambda: keras.optimizers.Nadam(lr),
+        "adagrad": lambda: keras.optimizers.Adagrad(lr),
+    }
+    if name not in factories:
+        raise AutoMLError(unknown_name("optimizer", name, list(factories)))
+    return factories[name]()
+
+
+def compile_model(model: keras.Model, spec: InputSpec, hp: dict[str, Any]) -> None:
+    if spec.task == "classification":
+        model.compile(
+            optimizer=make_optimizer(hp),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    else:
+        model.compile(
+            optimizer=make_optimizer(hp),
+            loss="mse",
+            metrics=[
+                keras.metrics.MeanAbsoluteError(name="mae"),
+                keras.metrics.RootMeanSquaredError(name="rmse"),
+            ],
+        )
+
+
+class EpochReporter(keras.callbacks.Callback):
+    """Keeps the per-epoch history, fails on NaN, reports to the pruner each epoch."""
+
+    def __init__(self, metric: str, reporter: Reporter | None) -> None:
+        super().__init__()
+        self.metric = metric
+        self.reporter = reporter
+        self.history: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        loss = logs.get("loss", 0.0)
+        if not math.isfinite(loss) or not math.isfinite(logs.get(self.metric, 0.0)):
+            raise TrialFailed("nan", f"loss became {loss} at epoch {epoch + 1}")
+        if self.reporter is not None and self.metric in logs:
+            self.reporter.report(logs[self.metric], epoch)
+            if self.reporter.should_prune():
+                raise Pruned(epoch + 1)
+
+
+@dataclass
+class FitResult:
+    history: dict[str, list[float]]
+    best_epoch: int
+    val_metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(next(iter(self.history.values()), []))
+
+
+def fit(
+    model: keras.Model,
+    data: Any,
+    hp: dict[str, Any],
+    *,
+    max_epochs: int,
+    patience: int | None,
+    metric: str,
+    direction: str,
+    reporter: Reporter | None = None,
+) -> FitResult:
+    """Train with early stopping on ``metric``; the model ends with its best epoch's weights.
+
+    Raises:
+        TrialFailed: with reason ``nan`` when the loss is not finite.
+        Pruned: when the reporter says the trial should stop.
+    """
+    tracker = EpochReporter(metric, reporter)
+    stopper = keras.callbacks.EarlyStopping(
+        monitor=metric,
+        mode="max" if direction == "maximize" else "min",
+        patience=patience if patience is not None else max_epochs,
+        restore_best_weights=True,
+    )
+    try:
+        model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            batch_size=int(hp["batch_size"]),
+            epochs=max_epochs,
+            callbacks=[tracker, stopper],
+            verbose=0,
+        )
+    except (Pruned, TrialFailed) as exc:
+        # Keep the curve of a stopped trial: learning curves show where it ended.
+        exc.history = tracker.history  # type: ignore[attr-defined]
+        raise
+    return _result(tracker.history, metric, direction)
+
+
+def _result(history: dict[str, list[float]], metric: str, direction: str) -> FitResult:
+    values = history.get(metric, [])
+    if not values:
+        raise TrialFailed("error", f"metric {metric!r} was not computed")
+    pick = np.nanargmax if direction == "maximize" else np.nanargmin
+    best = int(pick(values))
+    val = {k: v[best] for k, v in history.items() if k.startswith("val_")}
+    return FitResult(history, best, val)
+
+
+def latency_ms(model: keras.Model, x: np.ndarray, batch: int = 256) -> float:
+    """Inference time per sample in milliseconds, at a batch of up to ``batch`` samples."""
+    sample = x[:batch]
+    model.predict_on_batch(sample)  # warm-up: the first call builds the predict function
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        model.predict_on_batch(sample)
+        times.append(time.perf_counter() - start)
+    return 1000.0 * min(times) / len(sample)
+
+
+def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict(x, batch_size=256, verbose=0))
+
+
+def test_metrics(task: str, y_true: np.ndarray, y_out: np.ndarray) -> dict[str, float]:
+    """Metrics of model outputs on the test split (scikit-learn)."""
+    from sklearn import metrics as m
+
+    if task == "classification":
+        y_pred = y_out.argmax(axis=1)
+        return {
+            "accuracy": float(m.accuracy_score(y_true, y_pred)),
+            "balanced_accuracy": float(m.balanced_accuracy_score(y_true, y_pred)),
+            "f1_macro": float(m.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+            "precision_macro": float(
+                m.precision_score(y_true, y_pred, average="macro", zero_division=0)
+            ),
+            "recall_macro": float(m.recall_score(y_true, y_pred, average="macro", zero_division=0)),
+        }
+    y_pred = y_out.reshape(-1)
+    return {
+        "mae": float(m.mean_absolute_error(y_true, y_pred)),
+        "rmse": float(math.sqrt(m.mean_squared_error(y_true, y_pred))),
+        "r2": float(m.r2_score(y_true, y_pred)),
+    }
+
+
+def layer_summary(model: keras.Model) -> list[dict[str, Any]]:
+    """One row per layer: name, type, output shape and parameter count."""
+    rows = []
+    for layer in model.layers:
+        try:
+            shape = str(tuple(layer.output.shape))
+        except (AttributeError, ValueError):
+            shape = ""
+        rows.append(
+            {
+                "name": layer.name,
+                "type": type(layer).__name__,
+                "output_shape": shape,
+                "params": int(layer.count_params()),
+            }
+        )
+    return rows
