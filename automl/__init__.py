@@ -8,8 +8,18 @@ from automl import _env
 
 _env.quiet()
 
-from automl.api import Sweep, load, studies, tune  # noqa: E402
+from automl.api import Sweep, compare, load, studies, tune  # noqa: E402
 from automl.errors import AutoMLError  # noqa: E402
 from automl.spec import SweepSpec, load_spec  # noqa: E402
 
-__all__ = ["AutoMLError", "Sweep", "SweepSpec", "__version__", "load", "load_spec", "studies", "tune"]
+__all__ = [
+    "AutoMLError",
+    "Sweep",
+    "SweepSpec",
+    "__version__",
+    "compare",
+    "load",
+    "load_spec",
+    "studies",
+    "tune",
+]

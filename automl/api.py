@@ -77,6 +77,13 @@ def tune(
     return Sweep(name, url)
 
 
+def compare(sweeps: list[Sweep], path: str | Path | None = None) -> Path:
+    """Write one HTML report comparing several sweeps."""
+    from automl.reports import write_report
+
+    return write_report(list(sweeps), path)
+
+
 def _with_overrides(space: str | Path | SweepSpec, **changes: Any) -> SweepSpec:
     spec = space if isinstance(space, SweepSpec) else load_spec(space)
     if changes.get("data"):
@@ -250,6 +257,12 @@ class Sweep:
             )
         best = keep.ranked(fits, self.directions)[0].number
         return next(t for t in done if t.number == best)
+
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write this sweep's HTML report (default ``reports/<study>.html``)."""
+        from automl.reports import write_report
+
+        return write_report([self], path)
 
     def export(self, path: str | Path, trial_number: int | None = None) -> Path:
         """Copy the best (or a given trial's) saved model to ``path`` (a ``.keras`` file)."""

@@ -216,6 +216,22 @@ def export(
     out.print(f"wrote {path}")
 
 
+@command
+def report(
+    studies: list[str] = typer.Argument(..., help="One study, or several to compare."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="HTML file (default: reports/<study>.html)."
+    ),
+    storage: str | None = StorageOpt,
+) -> None:
+    """Write a self-contained HTML report of one study, or comparing several."""
+    import automl
+    from automl.reports import write_report
+
+    path = write_report([automl.load(name, storage) for name in studies], output)
+    out.print(f"wrote {path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
