@@ -41,6 +41,7 @@ def tune(
     target: str | None = None,
     resume: bool = False,
     on_trial: Callable[[TrialOutcome], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> Sweep:
     """Run a sweep and return it.
 
@@ -56,6 +57,7 @@ def tune(
         target: the target column of a CSV (replaces ``data.target``).
         resume: continue the existing study; trial numbers go on.
         on_trial: called after every trial with its outcome.
+        on_start: called with the study name once the study is ready, before any trial.
     """
     from automl import runner
 
@@ -73,7 +75,7 @@ def tune(
         from automl import context
 
         context.create(spec, name, url, seed=seed)
-    runner.run(name, url, trials=trials, timeout=timeout, on_trial=on_trial)
+    runner.run(name, url, trials=trials, timeout=timeout, on_trial=on_trial, on_start=on_start)
     return Sweep(name, url)
 
 
@@ -127,9 +129,21 @@ def studies(storage: str | None = None) -> pd.DataFrame:
                 rows[-1][t.state.name] += 1
         if rows[-1]["COMPLETE"] and len(st.directions) == 1:
             rows[-1]["best"] = st.best_value
-    return pd.DataFrame(rows, columns=[
-        "study", "space", "family", "task", "objective", "COMPLETE", "PRUNED", "FAIL", "RUNNING", "best"
-    ])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "study",
+            "space",
+            "family",
+            "task",
+            "objective",
+            "COMPLETE",
+            "PRUNED",
+            "FAIL",
+            "RUNNING",
+            "best",
+        ],
+    )
 
 
 class Sweep:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,10 +23,8 @@ def has(store: Any, artifact_id: str | None) -> bool:
 
 def remove(store: Any, artifact_id: str) -> None:
     """Remove quietly: another worker may have removed it first."""
-    try:
+    with contextlib.suppress(ArtifactNotFound, FileNotFoundError):
         store.remove(artifact_id)
-    except (ArtifactNotFound, FileNotFoundError):
-        pass
 
 
 def copy_to(store: Any, artifact_id: str, dest: str | Path) -> Path:

@@ -13,7 +13,9 @@ def image_augmentation(x: Any, aug: dict[str, Any]) -> Any:
     if aug.get("flip", "none") != "none":
         x = keras.layers.RandomFlip(aug["flip"], name="aug_flip")(x)
     if aug.get("rotation", 0) > 0:
-        x = keras.layers.RandomRotation(aug["rotation"], fill_mode="constant", name="aug_rotation")(x)
+        x = keras.layers.RandomRotation(aug["rotation"], fill_mode="constant", name="aug_rotation")(
+            x
+        )
     if aug.get("zoom", 0) > 0:
         z = aug["zoom"]
         x = keras.layers.RandomZoom((-z, z), fill_mode="constant", name="aug_zoom")(x)

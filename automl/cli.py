@@ -27,12 +27,15 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 STATE = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 StorageOpt = typer.Option(
-    None, "--storage", envvar="AUTOML_STORAGE", show_envvar=True,
+    None,
+    "--storage",
+    envvar="AUTOML_STORAGE",
+    show_envvar=True,
     help="Optuna storage URL (default: ./automl_studies/journal.log).",
 )
 
@@ -96,11 +99,14 @@ def spaces(
     if validate is not None:
         spec = load_spec(validate)
         n = len(spec.search) + len(spec.augmentation)
-        out.print(f"ok: {validate} ({spec.model.family}, {n} parameters, data {spec.data.source})")
+        out.print(
+            f"ok: {validate} ({spec.model.family}, {n} parameters, data {spec.data.source})",
+            soft_wrap=True,
+        )
         return
     for name, path in ready_spaces().items():
         spec = load_spec(path)
-        out.print(f"{name:<20} {spec.model.family:<6} {spec.description}")
+        out.print(f"{name:<20} {spec.model.family:<6} {spec.description}", soft_wrap=True)
 
 
 @command
@@ -123,8 +129,17 @@ def tune(
 
     with SweepProgress(out, trials) as progress:
         sweep = automl.tune(
-            space, trials=trials, study=study, storage=storage, timeout=timeout, seed=seed,
-            data=data, target=target, resume=resume, on_trial=progress.update,
+            space,
+            trials=trials,
+            study=study,
+            storage=storage,
+            timeout=timeout,
+            seed=seed,
+            data=data,
+            target=target,
+            resume=resume,
+            on_trial=progress.update,
+            on_start=progress.start,
         )
     _summary(sweep)
 

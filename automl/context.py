@@ -88,6 +88,8 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     }
     for key, value in attrs.items():
         study.set_user_attr(key, value)
+    for params in spec.enqueue:
+        study.enqueue_trial(dict(params), skip_if_exists=True)
 
 
 def _check_family_input(spec: SweepSpec, x: Any) -> None:
@@ -107,7 +109,8 @@ def _check_objectives(objectives: list[Objective], task: str) -> None:
     for o in objectives:
         if o.metric not in valid:
             raise SpecError(
-                f"objective.metric: {o.metric!r} does not apply to {task}; valid: {', '.join(valid)}"
+                f"objective.metric: {o.metric!r} does not apply to {task}; "
+                f"valid: {', '.join(valid)}"
             )
 
 

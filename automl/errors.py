@@ -52,6 +52,7 @@ class TrialFailed(AutoMLError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.history: dict[str, list[float]] = {}
 
 
 def unknown_name(kind: str, name: object, valid: list[str] | tuple[str, ...]) -> str:

@@ -56,9 +56,9 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
             continue
         if str(number) in results and not (number == best_number and stored_best != number):
             continue
-        model = artifacts.load_model(ctx.store, aid)
+        model = artifacts.load_model(ctx.store, str(aid))
         out = training.predict(model, data.x_test)
-        results[str(number)] = training.test_metrics(ctx.task, data.y_test, out)
+        results[str(number)] = training.score(ctx.task, data.y_test, out)
         if number == best_number:
             study.set_user_attr("best_eval", _best_eval(ctx, number, model, out))
     study.set_user_attr("test_metrics", results)
@@ -79,7 +79,10 @@ def _best_eval(ctx: Context, number: int, model: Any, out: np.ndarray) -> dict[s
         info["confusion"] = m.confusion_matrix(y, pred, labels=labels).tolist()
         p, r, f, s = m.precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
         info["per_class"] = {
-            "precision": p.tolist(), "recall": r.tolist(), "f1": f.tolist(), "support": s.tolist()
+            "precision": p.tolist(),
+            "recall": r.tolist(),
+            "f1": f.tolist(),
+            "support": s.tolist(),
         }
     else:
         pred = out.reshape(-1)

@@ -38,11 +38,17 @@ class SweepProgress:
         self.task = self.progress.add_task("trials", total=total, best="-", pruned=0, failed=0)
 
     def __enter__(self) -> SweepProgress:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.progress.stop()
+
+    def start(self, study_name: str) -> None:
+        """Show the bar once the study exists (bad input fails before any bar is drawn)."""
+        from rich.markup import escape
+
+        self.progress.console.print(f"study [bold]{escape(study_name)}[/bold]", soft_wrap=True)
+        self.progress.start()
 
     def update(self, outcome: Any) -> None:
         if outcome.state == TrialState.PRUNED:
@@ -55,4 +61,10 @@ class SweepProgress:
             if self.best is None or (value > self.best if maximize else value < self.best):
                 self.best = value
         best = f"{self.best:.4f}" if self.best is not None else "-"
-        self.progress.update(self.task, advance=1, best=best, **self.counts)
+        self.progress.update(
+            self.task,
+            advance=1,
+            best=best,
+            pruned=self.counts["pruned"],
+            failed=self.counts["failed"],
+        )

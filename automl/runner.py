@@ -16,6 +16,7 @@ def run(
     trials: int | None,
     timeout: float | None = None,
     on_trial: Callable[[TrialOutcome], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> None:
     """Run ``trials`` trials of study ``name`` in this process, then finalize."""
     from automl import _env
@@ -25,6 +26,8 @@ def run(
 
     _env.load_keras()
     ctx = open_context(name, url)
+    if on_start is not None:
+        on_start(name)
     try:
         run_trials(ctx, trials, timeout=timeout, on_trial=on_trial)
     finally:

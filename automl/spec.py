@@ -186,7 +186,7 @@ class Objective(_Strict):
     direction: Literal["maximize", "minimize"] | None = None
 
     @property
-    def resolved_direction(self) -> str:
+    def resolved_direction(self) -> Literal["maximize", "minimize"]:
         if self.direction:
             return self.direction
         return "maximize" if self.metric in MAXIMIZED else "minimize"
@@ -223,9 +223,9 @@ class SweepSpec(_Strict):
     search: dict[str, Param] = Field(default_factory=dict)
     augmentation: dict[str, Param] = Field(default_factory=dict)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
-    objective: Annotated[
-        Objective | list[Objective] | None, BeforeValidator(_objective_short)
-    ] = None
+    objective: Annotated[Objective | list[Objective] | None, BeforeValidator(_objective_short)] = (
+        None
+    )
     sampler: SamplerSpec = Field(default_factory=SamplerSpec)
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)
     keep: int = Field(5, ge=1)
@@ -310,7 +310,9 @@ def _check_objectives(spec: SweepSpec) -> None:
     objs = spec.objectives(spec.task or "classification") if spec.objective else []
     for obj in objs:
         if obj.metric not in valid:
-            raise ValueError(f"objective.metric: unknown metric {obj.metric!r}; valid: {', '.join(valid)}")
+            raise ValueError(
+                f"objective.metric: unknown metric {obj.metric!r}; valid: {', '.join(valid)}"
+            )
     if objs and objs[0].metric in MODEL_METRICS:
         raise ValueError("objective: the first objective must be a validation metric")
 
@@ -419,9 +421,7 @@ def format_validation_error(exc: ValidationError) -> str:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             msg = "required field is missing"
-        elif err["type"] == "literal_error":
-            msg = f"{msg}; got {err.get('input')!r}"
-        elif err["type"].endswith(("_type", "_parsing")):
+        elif err["type"] == "literal_error" or err["type"].endswith(("_type", "_parsing")):
             msg = f"{msg}; got {err.get('input')!r}"
         field = ".".join(loc)
         parts.append(f"{field}: {msg}" if field and not msg.startswith(field) else msg)

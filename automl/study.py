@@ -113,7 +113,9 @@ def artifact_store(url: str | None = None) -> FileSystemArtifactStore:
 # Samplers: name -> factory(spec, seed, parallel, space) ---------------------------------
 
 
-def _tpe(spec: SweepSpec, seed: int | None, parallel: bool, space: Any) -> optuna.samplers.BaseSampler:
+def _tpe(
+    spec: SweepSpec, seed: int | None, parallel: bool, space: Any
+) -> optuna.samplers.BaseSampler:
     kw: dict[str, Any] = {"seed": seed, "multivariate": True, "constant_liar": parallel}
     if spec.sampler.n_startup_trials is not None:
         kw["n_startup_trials"] = spec.sampler.n_startup_trials

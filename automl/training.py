@@ -22,7 +22,9 @@ class Reporter(Protocol):
 
 
 class Pruned(Exception):
-    """Raised inside ``fit`` when the reporter asks to stop."""
+    """Raised inside ``fit`` when the reporter asks to stop; ``history`` is the curve so far."""
+
+    history: dict[str, list[float]] = {}  # noqa: RUF012 - replaced per instance
 
 
 def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
@@ -51,9 +53,13 @@ def compile_model(model: keras.Model, spec: InputSpec, hp: dict[str, Any]) -> No
             metrics=["accuracy"],
         )
     else:
+        # The model predicts in target units; weighting the MSE by 1/variance makes the
+        # gradients those of standardized targets, so learning rates mean the same for any
+        # target scale. val_mae and val_rmse stay in target units.
         model.compile(
             optimizer=make_optimizer(hp),
             loss="mse",
+            loss_weights=1.0 / max(spec.target_std**2, 1e-12),
             metrics=[
                 keras.metrics.MeanAbsoluteError(name="mae"),
                 keras.metrics.RootMeanSquaredError(name="rmse"),
@@ -61,13 +67,28 @@ def compile_model(model: keras.Model, spec: InputSpec, hp: dict[str, Any]) -> No
         )
 
 
-class EpochReporter(keras.callbacks.Callback):
-    """Keeps the per-epoch history, fails on NaN, reports to the pruner each epoch."""
+def divergence_limit(spec: InputSpec) -> float:
+    """A training loss above this means the trial diverged (reason ``nan``).
 
-    def __init__(self, metric: str, reporter: Reporter | None) -> None:
+    Keras clips probabilities, so an absurd learning rate often gives a finite loss, not
+    NaN: on some backends it saturates near -log(1e-7) = 16.1 times the error rate. A
+    degenerate classifier errs on at least half the samples, so its loss is above 7; a
+    learning one stays near or below log(classes), the loss of a constant guess. For
+    regression the loss is MSE in units of the target variance, where 1 is a constant guess.
+    """
+    if spec.task == "classification":
+        return min(5.0 * math.log(max(spec.n_classes, 2)), 7.0)
+    return 100.0
+
+
+class EpochReporter(keras.callbacks.Callback):
+    """Keeps the per-epoch history, fails on NaN or divergence, reports to the pruner."""
+
+    def __init__(self, metric: str, reporter: Reporter | None, limit: float) -> None:
         super().__init__()
         self.metric = metric
         self.reporter = reporter
+        self.limit = limit
         self.history: dict[str, list[float]] = {}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -77,6 +98,10 @@ class EpochReporter(keras.callbacks.Callback):
         loss = logs.get("loss", 0.0)
         if not math.isfinite(loss) or not math.isfinite(logs.get(self.metric, 0.0)):
             raise TrialFailed("nan", f"loss became {loss} at epoch {epoch + 1}")
+        if loss > self.limit:
+            raise TrialFailed(
+                "nan", f"loss diverged to {loss:.4g} at epoch {epoch + 1} (limit {self.limit:.4g})"
+            )
         if self.reporter is not None and self.metric in logs:
             self.reporter.report(logs[self.metric], epoch)
             if self.reporter.should_prune():
@@ -108,10 +133,10 @@ def fit(
     """Train with early stopping on ``metric``; the model ends with its best epoch's weights.
 
     Raises:
-        TrialFailed: with reason ``nan`` when the loss is not finite.
+        TrialFailed: with reason ``nan`` when the loss is not finite or diverges.
         Pruned: when the reporter says the trial should stop.
     """
-    tracker = EpochReporter(metric, reporter)
+    tracker = EpochReporter(metric, reporter, divergence_limit(data.input_spec))
     stopper = keras.callbacks.EarlyStopping(
         monitor=metric,
         mode="max" if direction == "maximize" else "min",
@@ -130,7 +155,7 @@ def fit(
         )
     except (Pruned, TrialFailed) as exc:
         # Keep the curve of a stopped trial: learning curves show where it ended.
-        exc.history = tracker.history  # type: ignore[attr-defined]
+        exc.history = tracker.history
         raise
     return _result(tracker.history, metric, direction)
 
@@ -161,7 +186,7 @@ def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(x, batch_size=256, verbose=0))
 
 
-def test_metrics(task: str, y_true: np.ndarray, y_out: np.ndarray) -> dict[str, float]:
+def score(task: str, y_true: np.ndarray, y_out: np.ndarray) -> dict[str, float]:
     """Metrics of model outputs on the test split (scikit-learn)."""
     from sklearn import metrics as m
 

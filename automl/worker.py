@@ -90,7 +90,12 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialOutcome:
     ctx.study.tell(trial, values)
     _drop_unkept(ctx)
     return TrialOutcome(
-        trial.number, TrialState.COMPLETE, values, "", metrics["duration_s"], metrics,
+        trial.number,
+        TrialState.COMPLETE,
+        values,
+        "",
+        metrics["duration_s"],
+        metrics,
         ctx.directions[0],
     )
 
@@ -134,7 +139,9 @@ def _seed(ctx: Context, number: int) -> int:
     return (int(base) * 100_003 + number) % (2**31 - 1)
 
 
-def _train(ctx: Context, trial: optuna.Trial, hp: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+def _train(
+    ctx: Context, trial: optuna.Trial, hp: dict[str, Any]
+) -> tuple[Any, Any, dict[str, Any]]:
     from automl import training
     from automl.models import build_model
 
@@ -175,7 +182,9 @@ def _candidates(ctx: Context) -> list[keep.Candidate]:
     for t in ctx.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         m = t.user_attrs.get("metrics", {})
         out.append(
-            keep.Candidate(t.number, tuple(t.values), m.get("params_count", 0), m.get("latency_ms", 0))
+            keep.Candidate(
+                t.number, tuple(t.values), m.get("params_count", 0), m.get("latency_ms", 0)
+            )
         )
     return out
 
@@ -206,4 +215,4 @@ def _drop_unkept(ctx: Context) -> None:
     for t in ctx.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         artifact_id = t.user_attrs.get("artifact_id")
         if t.number not in wanted and artifacts.has(ctx.store, artifact_id):
-            artifacts.remove(ctx.store, artifact_id)
+            artifacts.remove(ctx.store, str(artifact_id))

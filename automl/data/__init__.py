@@ -89,7 +89,8 @@ def infer_kind(source: str) -> str:
         if path.suffix:
             raise DataError(f"{source}: data file not found")
         raise DataError(
-            f"data.source: {unknown_name('built-in dataset or file', source, list(builtin.DATASETS))}"
+            "data.source: "
+            + unknown_name("built-in dataset or file", source, list(builtin.DATASETS))
         )
     raise DataError(f"{source}: unknown data format {suffix!r}; valid: .csv, .tsv, .npz")
 
@@ -142,8 +143,15 @@ def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
             shape=tuple(x_train.shape[1:]), task="classification", n_classes=len(raw.classes)
         )
     return Splits(
-        x_train, y[tr], x_val, y[va], x_test, y[te],
-        input_spec=spec, classes=list(raw.classes), name=raw.name,
+        x_train,
+        y[tr],
+        x_val,
+        y[va],
+        x_test,
+        y[te],
+        input_spec=spec,
+        classes=list(raw.classes),
+        name=raw.name,
     )
 
 

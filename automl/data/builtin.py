@@ -19,8 +19,13 @@ def _digits() -> RawData:
     d = load_digits()
     x = d.images.reshape(-1, 8, 8, 1).astype("float32")
     return RawData(
-        x, d.target.astype("int32"), "classification", "image", "digits",
-        classes=[str(c) for c in d.target_names], scale=16.0,
+        x,
+        d.target.astype("int32"),
+        "classification",
+        "image",
+        "digits",
+        classes=[str(c) for c in d.target_names],
+        scale=16.0,
     )
 
 

@@ -34,7 +34,9 @@ def _split(
 
 def to_bytes(split: dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
-    np.savez_compressed(buf, **split)
+    np.savez_compressed(
+        buf, train=split["train"], validation=split["validation"], test=split["test"]
+    )
     return buf.getvalue()
 
 

@@ -30,7 +30,8 @@ def load_csv(path: str, target: str | None, task: str | None) -> RawData:
     target = target or _default_target(frame)
     if target not in frame.columns:
         raise DataError(
-            f"{path}: data.target: no column {target!r}; columns: {', '.join(map(str, frame.columns))}"
+            f"{path}: data.target: no column {target!r}; "
+            f"columns: {', '.join(map(str, frame.columns))}"
         )
     frame = frame.dropna(subset=[target])
     y_raw = frame.pop(target)

@@ -30,10 +30,18 @@ def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:
         x = keras.layers.Activation(hp["activation"], name=f"conv{i}_act")(x)
         # Stop pooling once the feature map is 1 pixel wide, so deep nets fit small images.
         if hp["pooling"] != "none" and size >= 2:
-            pool = keras.layers.MaxPooling2D if hp["pooling"] == "max" else keras.layers.AveragePooling2D
+            pool = (
+                keras.layers.MaxPooling2D
+                if hp["pooling"] == "max"
+                else keras.layers.AveragePooling2D
+            )
             x = pool(2, padding="same", name=f"pool{i}")(x)
             size = (size + 1) // 2
-    x = keras.layers.GlobalAveragePooling2D(name="gap")(x) if size > 4 else keras.layers.Flatten()(x)
+    x = (
+        keras.layers.GlobalAveragePooling2D(name="gap")(x)
+        if size > 4
+        else keras.layers.Flatten()(x)
+    )
     if hp["dropout"] > 0:
         x = keras.layers.Dropout(hp["dropout"], name="dropout")(x)
     if hp["dense_units"] > 0:

@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ACTIVATIONS = (
-    "relu", "gelu", "silu", "swish", "tanh", "elu", "selu", "leaky_relu",
-    "sigmoid", "softplus", "mish",
+    "relu",
+    "gelu",
+    "silu",
+    "swish",
+    "tanh",
+    "elu",
+    "selu",
+    "leaky_relu",
+    "sigmoid",
+    "softplus",
+    "mish",
 )
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 POOLING = ("max", "avg", "none")

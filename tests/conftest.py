@@ -1,0 +1,53 @@
+"""Shared fixtures: tiny specs, isolated storage, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def tiny_spec(**overrides: Any) -> dict[str, Any]:
+    """A digits MLP space that trains in about a second a trial."""
+    spec: dict[str, Any] = {
+        "name": "tiny",
+        "data": {"source": "digits"},
+        "model": {"family": "mlp"},
+        "search": {
+            "n_layers": {"low": 1, "high": 2},
+            "units": {"low": 16, "high": 48, "per_layer": True},
+            "learning_rate": {"low": 3e-3, "high": 1e-2, "log": True},
+        },
+        "training": {"max_epochs": 4, "patience": 2, "batch_size": 64},
+        "sampler": {"name": "random", "seed": 0},
+        "pruner": {"name": "none"},
+        "keep": 2,
+    }
+    spec.update(overrides)
+    return spec
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> str:
+    """A fresh embedded journal storage in a temporary folder."""
+    return str(tmp_path / "studies" / "journal.log")
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in an empty working directory with no storage override."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUTOML_STORAGE", raising=False)
+    monkeypatch.delenv("AUTOML_ARTIFACTS", raising=False)
+    return tmp_path
+
+
+def write_yaml(path: Path, data: dict[str, Any] | str) -> Path:
+    import yaml
+
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path

@@ -1,0 +1,92 @@
+"""Training: per-epoch reports to the pruner, NaN and divergence fail the trial."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+
+from automl.data import Splits
+from automl.errors import TrialFailed
+from automl.models import InputSpec, build_model
+from automl.space import suggest
+from automl.spec import validate_spec
+from automl.training import Pruned, compile_model, fit, latency_ms, score
+
+pytestmark = pytest.mark.backend
+
+
+def _data(n: int = 90) -> Splits:
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 4)).astype("float32")
+    y = (x[:, 0] > 0.5).astype("int32")
+    spec = InputSpec(shape=(4,), task="classification", n_classes=2)
+    a, b = n // 3, 2 * n // 3
+    return Splits(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:], spec, ["0", "1"], "t")
+
+
+def _hp(**changes: object) -> dict:
+    spec = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
+    hp = suggest(optuna.trial.FixedTrial({}), spec)
+    hp.update(changes)
+    return hp
+
+
+class Recorder:
+    def __init__(self, prune_at: int | None = None) -> None:
+        self.reports: list[tuple[int, float]] = []
+        self.prune_at = prune_at
+
+    def report(self, value: float, step: int) -> None:
+        self.reports.append((step, value))
+
+    def should_prune(self) -> bool:
+        return self.prune_at is not None and len(self.reports) >= self.prune_at
+
+
+def _fit(hp: dict, reporter: Recorder | None = None, epochs: int = 3):
+    data = _data()
+    model = build_model("mlp", hp, data.input_spec)
+    compile_model(model, data.input_spec, hp)
+    return model, fit(
+        model,
+        data,
+        hp,
+        max_epochs=epochs,
+        patience=None,
+        metric="val_accuracy",
+        direction="maximize",
+        reporter=reporter,
+    )
+
+
+def test_every_epoch_is_reported_and_history_kept() -> None:
+    rec = Recorder()
+    _, result = _fit(_hp(), rec, epochs=3)
+    assert [step for step, _ in rec.reports] == [0, 1, 2]
+    assert result.history["val_accuracy"] == [v for _, v in rec.reports]
+    assert result.val_metrics["val_accuracy"] == max(result.history["val_accuracy"])
+
+
+def test_pruner_stops_training_and_keeps_the_curve() -> None:
+    with pytest.raises(Pruned) as info:
+        _fit(_hp(), Recorder(prune_at=2), epochs=10)
+    assert len(info.value.history["val_accuracy"]) == 2
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_absurd_learning_rate_fails_with_reason_nan(optimizer: str) -> None:
+    with pytest.raises(TrialFailed) as info:
+        _fit(_hp(learning_rate=1e4, optimizer=optimizer), epochs=3)
+    assert info.value.reason == "nan"
+
+
+def test_latency_and_test_metrics() -> None:
+    model, _ = _fit(_hp(), epochs=1)
+    data = _data()
+    assert latency_ms(model, data.x_val) > 0
+    out = np.asarray(model.predict(data.x_test, verbose=0))
+    metrics = score("classification", data.y_test, out)
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and "f1_macro" in metrics
+    reg = score("regression", np.array([1.0, 2.0]), np.array([[1.0], [3.0]]))
+    assert reg["mae"] == pytest.approx(0.5) and reg["rmse"] == pytest.approx(np.sqrt(0.5))
