@@ -165,7 +165,7 @@ def _train(
         "epochs": fit.epochs,
         "best_epoch": fit.best_epoch + 1,
         "params_count": int(model.count_params()),
-        "latency_ms": round(training.latency_ms(model, data.x_val), 6),
+        "latency_ms": round(fit.latency_ms, 6),
         **{k: round(v, 6) for k, v in fit.val_metrics.items()},
     }
     return model, fit, metrics
