@@ -13,7 +13,6 @@ import numpy as np
 from automl.errors import AutoMLError, TrialFailed, unknown_name
 from automl.models import InputSpec
 
-
 EVAL_BATCH = 256  # samples per batch for validation passes and test predictions
 
 

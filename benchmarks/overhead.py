@@ -72,7 +72,6 @@ def run_automl(epochs: int) -> float:
 def run_handwritten(epochs: int) -> float:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
-    import numpy as np
     import optuna
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -160,8 +159,8 @@ def main() -> None:
           f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, {os.cpu_count()} CPUs")
     print(f"{'run':<14}{'seconds (best of ' + str(args.repeat) + ')':>24}{'test accuracy':>16}")
     for mode in ("handwritten", "automl"):
-        acc = accs[mode]
-        print(f"{mode:<14}{min(times[mode]):>24.2f}{(acc if acc is not None else float('nan')):>16.4f}")
+        acc = accs[mode] if accs[mode] is not None else float("nan")
+        print(f"{mode:<14}{min(times[mode]):>24.2f}{acc:>16.4f}")
     print(f"overhead ratio: {min(times['automl']) / min(times['handwritten']):.3f}")
 
 
