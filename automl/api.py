@@ -42,6 +42,13 @@ def tune(
     resume: bool = False,
     on_trial: Callable[[TrialOutcome], None] | None = None,
     on_start: Callable[[str], None] | None = None,
+    gpus: str = "auto",
+    trials_per_gpu: int = 1,
+    workers: int | None = None,
+    max_trials_per_worker: int | None = 25,
+    max_memory_mb: float | None = None,
+    max_retries: int = 2,
+    in_process: bool = False,
 ) -> Sweep:
     """Run a sweep and return it.
 
@@ -58,8 +65,28 @@ def tune(
         resume: continue the existing study; trial numbers go on.
         on_trial: called after every trial with its outcome.
         on_start: called with the study name once the study is ready, before any trial.
+        gpus: ``auto`` (one worker per visible GPU, CPU workers when none), ``none``, or
+            GPU ids such as ``"0,2"``.
+        trials_per_gpu: workers sharing each GPU.
+        workers: CPU workers when no GPU is used (default 1).
+        max_trials_per_worker: a worker process is replaced after this many trials.
+        max_memory_mb: a worker process is replaced once its memory passes this.
+        max_retries: times a trial lost to a crash or an interrupt is tried again.
+        in_process: run trials in this process (no worker processes, no recycling).
     """
     from automl import runner
+    from automl.devices import plan
+
+    options = runner.Options(
+        gpus=gpus,
+        trials_per_gpu=trials_per_gpu,
+        workers=workers,
+        max_trials_per_worker=max_trials_per_worker,
+        max_memory_mb=max_memory_mb,
+        max_retries=max_retries,
+        in_process=in_process,
+        slots=plan(gpus, trials_per_gpu, workers),
+    )
 
     url = storage_url(storage)
     if resume:
@@ -75,7 +102,15 @@ def tune(
         from automl import context
 
         context.create(spec, name, url, seed=seed)
-    runner.run(name, url, trials=trials, timeout=timeout, on_trial=on_trial, on_start=on_start)
+    runner.run(
+        name,
+        url,
+        trials=trials,
+        timeout=timeout,
+        on_trial=on_trial,
+        on_start=on_start,
+        options=options,
+    )
     return Sweep(name, url)
 
 

@@ -122,6 +122,25 @@ def tune(
     data: str | None = typer.Option(None, "--data", help="Replace the space's data source."),
     target: str | None = typer.Option(None, "--target", help="Target column of a CSV."),
     resume: bool = typer.Option(False, "--resume", help="Continue an existing study."),
+    gpus: str = typer.Option(
+        "auto", "--gpus", help="auto (every GPU; CPU when none), none, or ids like 0,2."
+    ),
+    trials_per_gpu: int = typer.Option(1, "--trials-per-gpu", min=1, help="Workers per GPU."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="CPU workers when no GPU is used (default 1)."
+    ),
+    max_trials_per_worker: int = typer.Option(
+        25, "--max-trials-per-worker", min=1, help="Replace a worker after this many trials."
+    ),
+    max_memory_mb: float | None = typer.Option(
+        None, "--max-memory-mb", help="Replace a worker once its memory passes this."
+    ),
+    max_retries: int = typer.Option(
+        2, "--max-retries", min=0, help="Retries of a trial lost to a crash or interrupt."
+    ),
+    in_process: bool = typer.Option(
+        False, "--in-process", help="Train in this process (no workers; for debugging)."
+    ),
 ) -> None:
     """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
     import automl
@@ -140,6 +159,13 @@ def tune(
             resume=resume,
             on_trial=progress.update,
             on_start=progress.start,
+            gpus=gpus,
+            trials_per_gpu=trials_per_gpu,
+            workers=workers,
+            max_trials_per_worker=max_trials_per_worker,
+            max_memory_mb=max_memory_mb,
+            max_retries=max_retries,
+            in_process=in_process or STATE["debug"],
         )
     _summary(sweep)
 
@@ -229,6 +255,59 @@ def export(
 
     path = automl.load(study, storage).export(out_path, trial)
     out.print(f"wrote {path}")
+
+
+@command
+def worker(
+    study: str = typer.Argument(..., help="The study to work on."),
+    storage: str | None = StorageOpt,
+    max_trials: int | None = typer.Option(
+        None, "--max-trials", min=1, help="Exit after this many trials (to be replaced)."
+    ),
+    max_memory_mb: float | None = typer.Option(
+        None, "--max-memory-mb", help="Exit once memory passes this (to be replaced)."
+    ),
+    deadline: float | None = typer.Option(
+        None, "--deadline", help="Unix time; no new trial after."
+    ),
+    slot: int = typer.Option(0, "--slot", hidden=True),
+    alone: bool = typer.Option(False, "--alone", hidden=True),
+    finalize_only: bool = typer.Option(False, "--finalize-only", hidden=True),
+) -> None:
+    """Run trials of an existing study until its budget is spent (any machine)."""
+    from automl.study import storage_url
+    from automl.worker import Limits, main
+
+    limits = Limits(max_trials=max_trials, max_memory_mb=max_memory_mb, deadline=deadline)
+    code = main(
+        study, storage_url(storage), limits, slot=slot, alone=alone, finalize_only=finalize_only
+    )
+    raise typer.Exit(code)
+
+
+@command
+def devices(
+    gpus: str = typer.Option("auto", "--gpus", help="auto, none, or ids like 0,2."),
+    trials_per_gpu: int = typer.Option(1, "--trials-per-gpu", min=1),
+    workers: int | None = typer.Option(None, "--workers", min=1),
+) -> None:
+    """GPUs found, and the worker plan that these flags give."""
+    from automl.devices import detect_gpus, plan
+
+    found = detect_gpus()
+    if found:
+        for g in found:
+            memory = f", {g.memory_mb} MiB" if g.memory_mb else ""
+            out.print(f"GPU {g.index}: {_escape(g.name) or 'unknown'}{memory}", soft_wrap=True)
+    else:
+        out.print("no GPU found: workers run on the CPU")
+    slots = plan(gpus, trials_per_gpu, workers)
+    table = Table(title=f"worker plan: {len(slots)} slot(s)")
+    for col in ("slot", "device", "CPU threads"):
+        table.add_column(col)
+    for s in slots:
+        table.add_row(str(s.number), f"GPU {s.gpu}" if s.gpu is not None else "CPU", str(s.threads))
+    out.print(table)
 
 
 @command

@@ -7,8 +7,10 @@ needs only the study name and the storage URL.
 from __future__ import annotations
 
 import io
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -21,6 +23,7 @@ from automl.errors import DataError, SpecError
 from automl.models import get_family
 from automl.spec import Objective, SweepSpec, validate_spec
 from automl.study import (
+    artifact_dir,
     artifact_store,
     load_study,
     make_pruner,
@@ -42,6 +45,7 @@ class Context:
     splits: Splits
     store: FileSystemArtifactStore
     url: str
+    lock_dir: Path
 
     @property
     def directions(self) -> list[str]:
@@ -117,8 +121,14 @@ def _check_objectives(objectives: list[Objective], task: str) -> None:
 _SPLITS: dict[tuple[str, str], Splits] = {}
 
 
-def open_context(name: str, url: str | None, *, parallel: bool = False) -> Context:
-    """Load a study for running trials: spec, sampler, pruner, the stored split."""
+def open_context(name: str, url: str | None, *, parallel: bool = False, slot: int = 0) -> Context:
+    """Load a study for running trials: spec, sampler, pruner, the stored split.
+
+    Args:
+        parallel: other workers run trials of this study at the same time (TPE then uses
+            the constant liar, and each worker's sampler gets its own seed).
+        slot: this worker's slot number, to give parallel workers distinct seeds.
+    """
     url = storage_url(url)
     storage = open_storage(url)
     study = load_study(name, storage, url)
@@ -127,9 +137,8 @@ def open_context(name: str, url: str | None, *, parallel: bool = False) -> Conte
         raise SpecError(f"study {name!r} in {mask(url)} was not made by automl (no spec stored)")
     spec = validate_spec(attrs["spec"], origin=f"study {name!r}")
     objectives = [Objective.model_validate(o) for o in attrs["objectives"]]
-    study.sampler = make_sampler(
-        spec, seed=attrs.get("seed"), n_existing=len(study.trials), parallel=parallel
-    )
+    offset = len(study.trials) + (7919 * (slot + 1) + os.getpid() % 7919 if parallel else 0)
+    study.sampler = make_sampler(spec, seed=attrs.get("seed"), n_existing=offset, parallel=parallel)
     study.pruner = make_pruner(spec, len(objectives))
     store = artifact_store(url)
     return Context(
@@ -140,6 +149,7 @@ def open_context(name: str, url: str | None, *, parallel: bool = False) -> Conte
         splits=_splits(study, spec, store, url),
         store=store,
         url=url,
+        lock_dir=artifact_dir(url),
     )
 
 

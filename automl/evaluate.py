@@ -7,6 +7,7 @@ best model (confusion matrix or residuals, per-class scores, layer summary).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from automl.context import Context
 MAX_POINTS = 2000  # predicted-vs-actual points stored for regression plots
 
 
-def best_trials(ctx_or_study: Any, directions: list[str]) -> list[FrozenTrial]:
+def best_trials(ctx_or_study: Any, directions: Sequence[str]) -> list[FrozenTrial]:
     """The best trial (single objective) or the Pareto front, best first by objective 1."""
     study = getattr(ctx_or_study, "study", ctx_or_study)
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -30,6 +31,39 @@ def best_trials(ctx_or_study: Any, directions: list[str]) -> list[FrozenTrial]:
     return sorted(study.best_trials, key=lambda t: (sign * t.values[0], t.number))
 
 
+def _to_evaluate(study: Any, store: Any, directions: Sequence[str], keep_k: int) -> list[int]:
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    cands = [
+        keep.Candidate(t.number, tuple(t.values), 0, 0)
+        for t in done
+        if artifacts.has(store, t.user_attrs.get("artifact_id"))
+    ]
+    todo = [c.number for c in keep.ranked(cands, directions)[:keep_k]]
+    best = best_trials(study, directions)
+    return todo + [t.number for t in best if t.number not in todo]
+
+
+def pending(study: Any, url: str) -> bool:
+    """Whether some kept model still lacks test metrics (no Keras needed to tell)."""
+    from automl.spec import Objective
+    from automl.study import artifact_store
+
+    attrs = study.user_attrs
+    directions = [Objective.model_validate(o).resolved_direction for o in attrs["objectives"]]
+    store = artifact_store(url)
+    keep_k = int(attrs.get("spec", {}).get("keep", 5))
+    tested = attrs.get("test_metrics", {})
+    best = best_trials(study, directions)
+    stale_best = best and attrs.get("best_eval", {}).get("trial") != best[0].number
+    if stale_best and artifacts.has(store, best[0].user_attrs.get("artifact_id")):
+        return True
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    return any(
+        str(n) not in tested and artifacts.has(store, by_number[n].user_attrs.get("artifact_id"))
+        for n in _to_evaluate(study, store, directions, keep_k)
+    )
+
+
 def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     """Evaluate every kept model not evaluated yet; store and return all test metrics."""
     from automl import training
@@ -37,14 +71,8 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     study = ctx.study
     results: dict[str, dict[str, float]] = dict(study.user_attrs.get("test_metrics", {}))
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    cands = [
-        keep.Candidate(t.number, tuple(t.values), 0, 0)
-        for t in done
-        if artifacts.has(ctx.store, t.user_attrs.get("artifact_id"))
-    ]
-    todo = [c.number for c in keep.ranked(cands, ctx.directions)[: ctx.spec.keep]]
+    todo = _to_evaluate(study, ctx.store, ctx.directions, ctx.spec.keep)
     best = best_trials(study, ctx.directions)
-    todo += [t.number for t in best if t.number not in todo]
     by_number = {t.number: t for t in done}
     data = ctx.splits
     best_number = best[0].number if best else None

@@ -20,13 +20,13 @@ def leaderboard(sweep: Sweep) -> pd.DataFrame:
     study = sweep.study
     tests = study.user_attrs.get("test_metrics", {})
     objectives = sweep.objectives
-    store = artifact_store(sweep.storage)
+    store = artifact_store(sweep.storage, create=False)
     rows: list[dict[str, Any]] = []
     for t in study.get_trials(deepcopy=False):
         m = t.user_attrs.get("metrics", {})
         row: dict[str, Any] = {"number": t.number, "state": t.state.name}
         for i, o in enumerate(objectives):
-            row[o.metric] = t.values[i] if t.values else m.get(o.metric)
+            row[o.metric] = t.values[i] if t.values and i < len(t.values) else m.get(o.metric)
         for k, v in m.items():
             if k.startswith("val_") and k not in row:
                 row[k] = v
@@ -41,6 +41,8 @@ def leaderboard(sweep: Sweep) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["number", "state", *[o.metric for o in objectives], *COST])
+    if not objectives:  # a study not made by automl
+        return frame.sort_values("number").reset_index(drop=True)
     first = objectives[0]
     order = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2, "RUNNING": 3, "WAITING": 4}
     frame["_state"] = frame["state"].map(order)

@@ -1,12 +1,51 @@
-"""The conductor: runs a sweep's trials, then evaluates the kept models on the test split."""
+"""The conductor: places worker processes on GPUs or CPU cores and supervises them.
+
+It imports no deep-learning framework. Each worker is ``automl worker`` in a process of
+its own, with CUDA_VISIBLE_DEVICES set to its GPU, and exits after ``max_trials`` trials or
+past ``max_memory_mb`` to be replaced, so memory stays flat over long sweeps. A worker
+that dies has its running trial marked failed (``worker_died``) and retried; Ctrl-C or
+SIGTERM stops new trials, aborts the running ones (``interrupted``, retried on resume).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from automl import budget
+from automl.devices import Slot, plan
+from automl.study import load_study, open_storage
 
 if TYPE_CHECKING:
     from automl.worker import TrialOutcome
+
+STOP_GRACE_S = 25.0  # after Ctrl-C, workers get this long to record their trials
+POLL_S = 0.5
+
+
+@dataclass
+class Options:
+    """How a sweep runs: worker placement, recycling, retries."""
+
+    gpus: str = "auto"
+    trials_per_gpu: int = 1
+    workers: int | None = None
+    max_trials_per_worker: int | None = 25
+    max_memory_mb: float | None = None
+    max_retries: int = 2
+    in_process: bool = False
+    slots: list[Slot] = field(default_factory=list)
 
 
 def run(
@@ -17,18 +56,203 @@ def run(
     timeout: float | None = None,
     on_trial: Callable[[TrialOutcome], None] | None = None,
     on_start: Callable[[str], None] | None = None,
+    options: Options | None = None,
 ) -> None:
-    """Run ``trials`` trials of study ``name`` in this process, then finalize."""
+    """Run ``trials`` more trials of study ``name``, then evaluate the kept models."""
+    opts = options or Options()
+    study = load_study(name, open_storage(url), url)
+    reap_orphans(study, opts.max_retries, reason="lost")
+    if trials is not None:
+        study.set_user_attr("target_trials", budget.done(study.get_trials(deepcopy=False)) + trials)
+    study.set_user_attr("max_retries", opts.max_retries)
+    deadline = time.time() + timeout if timeout is not None else None
+    if opts.in_process:
+        _run_here(name, url, deadline, on_trial, on_start)
+        return
+    Conductor(name, url, study, opts, deadline, on_trial).run(on_start)
+
+
+def _run_here(
+    name: str,
+    url: str,
+    deadline: float | None,
+    on_trial: Callable[[TrialOutcome], None] | None,
+    on_start: Callable[[str], None] | None,
+) -> None:
     from automl import _env
     from automl.context import open_context
     from automl.evaluate import finalize
-    from automl.worker import run_trials
+    from automl.worker import Limits, work
 
     _env.load_keras()
     ctx = open_context(name, url)
     if on_start is not None:
         on_start(name)
+    work(ctx, Limits(deadline=deadline), on_trial=on_trial)
+    finalize(ctx)
+
+
+class Conductor:
+    """Starts, watches and replaces the worker processes of one sweep."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        study: optuna.Study,
+        opts: Options,
+        deadline: float | None,
+        on_trial: Callable[[TrialOutcome], None] | None,
+    ) -> None:
+        self.name, self.url, self.study, self.opts = name, url, study, opts
+        self.deadline = deadline
+        self.on_trial = on_trial
+        self.slots = opts.slots or plan(opts.gpus, opts.trials_per_gpu, opts.workers)
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+        self.stopping = False
+        self.directions = [d.name.lower() for d in study.directions]
+
+    def run(self, on_start: Callable[[str], None] | None) -> None:
+        previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for slot in self.slots:
+                self._spawn(slot)
+            if on_start is not None:
+                on_start(self.name)
+            self._supervise()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if self.stopping:
+            raise KeyboardInterrupt
+        self._finalize()
+
+    # -- supervision ---------------------------------------------------------------------
+    def _supervise(self) -> None:
+        stop_started: float | None = None
+        while self.procs:
+            time.sleep(POLL_S)
+            self._report()
+            if self.stopping:
+                stop_started = stop_started or time.monotonic()
+                if time.monotonic() - stop_started > STOP_GRACE_S:
+                    self._kill_all()
+            for number, proc in list(self.procs.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                del self.procs[number]
+                if code not in (0, 130) or self.stopping:
+                    reason = "interrupted" if self.stopping else "worker_died"
+                    reap_orphans(self.study, self.opts.max_retries, reason, pid=proc.pid)
+                if self._more_wanted():
+                    self._spawn(self.slots[number])
+        self._report()
+
+    def _more_wanted(self) -> bool:
+        if self.stopping or (self.deadline is not None and time.time() >= self.deadline):
+            return False
+        target = self.study.user_attrs.get("target_trials")
+        return target is None or budget.done(self.study.get_trials(deepcopy=False)) < target
+
+    def _spawn(self, slot: Slot) -> None:
+        cmd = [sys.executable, "-m", "automl", "worker", self.name, "--slot", str(slot.number)]
+        if self.opts.max_trials_per_worker:
+            cmd += ["--max-trials", str(self.opts.max_trials_per_worker)]
+        if self.opts.max_memory_mb:
+            cmd += ["--max-memory-mb", str(self.opts.max_memory_mb)]
+        if self.deadline is not None:
+            cmd += ["--deadline", str(self.deadline)]
+        if len(self.slots) == 1:
+            cmd += ["--alone"]
+        # The storage URL travels in the environment, never on a command line that `ps` shows.
+        env = {**os.environ, **slot.env(), "AUTOML_STORAGE": self.url}
+        self.procs[slot.number] = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+        )
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        if self.stopping:
+            self._kill_all()
+            return
+        self.stopping = True
+        for proc in self.procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+
+    def _kill_all(self) -> None:
+        for proc in self.procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+    def _report(self) -> None:
+        if self.on_trial is None:
+            return
+        from automl.worker import outcome_of
+
+        for t in self.study.get_trials(deepcopy=False):
+            if t.state.is_finished() and t.number not in self.seen:
+                self.seen.add(t.number)
+                self.on_trial(outcome_of(t, self.directions[0]))
+
+    def _finalize(self) -> None:
+        """Evaluate kept models on the test split, unless the last worker already did."""
+        from automl.evaluate import pending
+
+        if not pending(self.study, self.url):
+            return
+        cmd = [sys.executable, "-m", "automl", "worker", self.name, "--finalize-only"]
+        env = {
+            **os.environ,
+            "AUTOML_STORAGE": self.url,
+            "CUDA_VISIBLE_DEVICES": _first_gpu(self.slots),
+        }
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
+
+
+def _first_gpu(slots: list[Slot]) -> str:
+    return next((s.gpu for s in slots if s.gpu is not None), "-1")
+
+
+def reap_orphans(
+    study: optuna.Study, max_retries: int, reason: str, pid: int | None = None
+) -> list[int]:
+    """Fail this machine's RUNNING trials whose worker is gone, and queue their retries.
+
+    With ``pid``, only that worker's trials; otherwise every trial whose worker process on
+    this host no longer exists (a crash or a kill -9 of an earlier run).
+    """
+    host = socket.gethostname()
+    reaped = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = str(t.user_attrs.get("worker", ""))
+        owner_host, _, owner_pid = owner.rpartition(":")
+        if owner_host != host or not owner_pid.isdigit():
+            continue
+        if pid is not None and int(owner_pid) != pid:
+            continue
+        if pid is None and _alive(int(owner_pid)):
+            continue
+        _fail(study, t, reason)
+        budget.requeue(study, t, max_retries)
+        reaped.append(t.number)
+    return reaped
+
+
+def _fail(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
+    storage = study._storage
+    with contextlib.suppress(Exception):  # the worker may have finished it meanwhile
+        storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
+        storage.set_trial_user_attr(trial._trial_id, "fail_detail", f"worker {reason}")
+        study.tell(trial.number, state=TrialState.FAIL)
+
+
+def _alive(pid: int) -> bool:
     try:
-        run_trials(ctx, trials, timeout=timeout, on_trial=on_trial)
-    finally:
-        finalize(ctx)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

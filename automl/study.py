@@ -23,6 +23,8 @@ from automl.spec import PrunerSpec, SweepSpec
 DEFAULT_DIR = "automl_studies"
 ENV_STORAGE = "AUTOML_STORAGE"
 ENV_ARTIFACTS = "AUTOML_ARTIFACTS"
+HEARTBEAT_S = int(os.environ.get("AUTOML_HEARTBEAT_S", "30"))
+GRACE_S = int(os.environ.get("AUTOML_GRACE_S", "120"))
 _RDB = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql")
 
 
@@ -70,11 +72,25 @@ def open_storage(url: str | None = None) -> optuna.storages.BaseStorage:
 def _rdb(url: str) -> optuna.storages.BaseStorage:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    from automl.budget import retry_stale
+
+    # Workers beat every 30 s; a trial silent for 2 minutes failed with its machine and
+    # is retried by whichever worker notices first.
+    import inspect
+
+    params = inspect.signature(optuna.storages.RDBStorage).parameters
+    # Optuna 4.9 renamed the callback; older releases only know the first name.
+    key = (
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback" in params
+        else "failed_trial_callback"
+    )
     return optuna.storages.RDBStorage(
         url,
         engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
-        heartbeat_interval=30,
-        grace_period=120,
+        heartbeat_interval=HEARTBEAT_S,
+        grace_period=GRACE_S,
+        **{key: retry_stale},
     )
 
 
@@ -104,9 +120,11 @@ def artifact_dir(url: str | None = None) -> Path:
     return Path(DEFAULT_DIR) / "artifacts"
 
 
-def artifact_store(url: str | None = None) -> FileSystemArtifactStore:
+def artifact_store(url: str | None = None, create: bool = True) -> FileSystemArtifactStore:
+    """The artifact store of a storage URL; ``create=False`` for read-only use."""
     path = artifact_dir(url)
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return FileSystemArtifactStore(str(path))
 
 

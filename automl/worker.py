@@ -6,24 +6,30 @@ loop goes on; only a broken sweep (bad data, bad spec) stops it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 import tempfile
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.trial import FrozenTrial, TrialState
 
-from automl import artifacts, keep
+from automl import artifacts, budget, keep
 from automl.context import Context
 from automl.errors import DataError, SpecError, TrialFailed
 from automl.space import suggest
 
 log = logging.getLogger("automl")
+WAIT_S = 1.0  # poll interval of a worker waiting for trials held by other workers
 
 
 @dataclass
@@ -39,27 +45,162 @@ class TrialOutcome:
     direction: str = "maximize"
 
 
-def run_trials(
+@dataclass
+class Limits:
+    """When a worker stops asking for trials.
+
+    Attributes:
+        max_trials: trials this worker runs before it exits to be replaced (memory hygiene).
+        max_memory_mb: exit to be replaced once the process's resident memory passes this.
+        deadline: wall-clock time (``time.time()``) after which no new trial starts.
+    """
+
+    max_trials: int | None = None
+    max_memory_mb: float | None = None
+    deadline: float | None = None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def work(
     ctx: Context,
-    n_trials: int | None,
+    limits: Limits | None = None,
     *,
-    timeout: float | None = None,
     on_trial: Callable[[TrialOutcome], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> list[TrialOutcome]:
-    """Run trials until ``n_trials`` have finished here, ``timeout`` passed, or a stop."""
-    start = time.monotonic()
-    outcomes: list[TrialOutcome] = []
-    while n_trials is None or len(outcomes) < n_trials:
-        if timeout is not None and time.monotonic() - start >= timeout:
-            break
-        if should_stop is not None and should_stop():
-            break
-        outcome = run_trial(ctx, ctx.study.ask())
-        outcomes.append(outcome)
+) -> str:
+    """Ask, train, tell until the study's budget is spent or a limit is reached.
+
+    Returns why it stopped: ``budget``, ``deadline``, ``max_trials`` or ``memory``.
+    """
+    limits = limits or Limits()
+    ran = 0
+    while True:
+        if limits.max_trials is not None and ran >= limits.max_trials:
+            return "max_trials"
+        if limits.deadline is not None and time.time() >= limits.deadline:
+            return "deadline"
+        if limits.max_memory_mb is not None and _rss_mb() > limits.max_memory_mb:
+            return "memory"
+        trial = claim(ctx, limits.deadline)
+        if trial is None:
+            return "budget"
+        with _heartbeat(ctx, trial):
+            outcome = run_trial(ctx, trial)
+        ran += 1
         if on_trial is not None:
             on_trial(outcome)
-    return outcomes
+
+
+def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
+    """A new trial, or None once counted trials meet the study's target.
+
+    While the rest of the budget is held by trials running elsewhere, wait: one of them
+    may be lost with its worker and come back as a retry.
+    """
+    while True:
+        # Trials of workers that stopped sending heartbeats (RDB storages) fail here and
+        # are retried; a no-op for storages without heartbeats.
+        optuna.storages.fail_stale_trials(ctx.study)
+        with budget.local_lock(ctx.lock_dir, ctx.study.study_name):
+            target = ctx.study.user_attrs.get("target_trials")
+            trials = ctx.study.get_trials(deepcopy=False)
+            if target is None or budget.used(trials) < target:
+                trial = ctx.study.ask()
+                trial.set_user_attr("worker", worker_id())
+                return trial
+            if budget.done(trials) >= target:
+                return None
+        if deadline is not None and time.time() >= deadline:
+            return None
+        time.sleep(WAIT_S)
+
+
+@contextlib.contextmanager
+def _heartbeat(ctx: Context, trial: optuna.Trial) -> Iterator[None]:
+    """Beat for the trial while it runs, where the storage supports it (RDB)."""
+    storage = ctx.study._storage
+    if not isinstance(storage, BaseHeartbeat) or not storage.get_heartbeat_interval():
+        yield
+        return
+    beating: BaseHeartbeat = storage
+    interval = storage.get_heartbeat_interval() or 30
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Exception):  # a missed beat only risks a retry
+                beating.record_heartbeat(trial._trial_id)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=beat, daemon=True, name="automl-heartbeat")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def outcome_of(t: FrozenTrial, direction: str) -> TrialOutcome:
+    """The outcome of a finished trial read back from the storage."""
+    metrics = dict(t.user_attrs.get("metrics", {}))
+    return TrialOutcome(
+        t.number,
+        t.state,
+        list(t.values) if t.values else None,
+        str(t.user_attrs.get("fail_reason", "")),
+        float(metrics.get("duration_s", 0.0)),
+        metrics,
+        direction,
+    )
+
+
+def main(
+    name: str,
+    url: str,
+    limits: Limits,
+    *,
+    slot: int = 0,
+    alone: bool = False,
+    finalize_only: bool = False,
+) -> int:
+    """Body of ``automl worker``: run trials until done; the last worker evaluates on test.
+
+    Returns the process exit code: 0 when done or replaced, 130 when interrupted.
+    """
+    import signal
+
+    from automl import _env
+    from automl.context import open_context
+    from automl.evaluate import finalize
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    _env.load_keras()
+    ctx = open_context(name, url, parallel=not alone, slot=slot)
+    if finalize_only:
+        finalize(ctx)
+        return 0
+    try:
+        reason = work(ctx, limits)
+    except KeyboardInterrupt:
+        return 130
+    if reason in ("budget", "deadline"):
+        with budget.local_lock(ctx.lock_dir, name):
+            running = ctx.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if not running:
+                finalize(ctx)
+    return 0
 
 
 def run_trial(ctx: Context, trial: optuna.Trial) -> TrialOutcome:
@@ -77,6 +218,7 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialOutcome:
         values = [_objective_value(o.metric, fit.val_metrics, metrics) for o in ctx.objectives]
     except KeyboardInterrupt:
         _end(ctx, trial, TrialState.FAIL, start, history, reason="interrupted")
+        budget.requeue(ctx.study, trial, int(ctx.study.user_attrs.get("max_retries", 2)))
         raise
     except (DataError, SpecError):
         _end(ctx, trial, TrialState.FAIL, start, history, reason="error")

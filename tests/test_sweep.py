@@ -73,7 +73,9 @@ def test_only_kept_models_stay_on_disk(swept: automl.Sweep) -> None:
     board = swept.leaderboard()
     saved = board[board.model_saved]
     assert swept.best_trial.number in set(saved["number"])
-    files = [p for p in artifact_dir(swept.storage).iterdir() if not p.name.startswith("split")]
+    files = [
+        p for p in artifact_dir(swept.storage).iterdir() if not p.name.startswith(("split", "."))
+    ]
     assert len(files) == len(saved) < 5
 
 

@@ -21,5 +21,30 @@ def default_path(study_names: Sequence[str]) -> Path:
 
 
 def write_report(sweeps: Sequence[Sweep], path: str | Path | None = None) -> Path:
-    """Write one HTML file about one sweep, or comparing several; returns its path."""
-    raise NotImplementedError("reports are being built")
+    """Write one HTML file about one sweep, or comparing several; returns its path.
+
+    Args:
+        sweeps: the sweeps; two or more add a comparison section.
+        path: the file to write (parent folders are created); an existing folder gets
+            the default file name inside; None: :func:`default_path`.
+
+    Raises:
+        AutoMLError: when no sweep is given.
+    """
+    from automl.errors import AutoMLError
+    from automl.reports.collect import collect
+    from automl.reports.html import render
+
+    sweeps = list(sweeps)
+    if not sweeps:
+        raise AutoMLError("a report needs at least one study")
+    names = [s.study_name for s in sweeps]
+    out = default_path(names) if path is None else Path(path).expanduser()
+    if out.is_dir():
+        out = out / default_path(names).name
+    page = render(collect(sweeps))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)  # a reader never sees half a page
+    return out

@@ -1,0 +1,67 @@
+"""How many trials a sweep still owes, and a lock so local workers never overshoot.
+
+A trial counts toward ``--trials`` when it completed, was pruned, or failed on its own
+(``nan``, ``error``). A trial lost to a crash, a kill or an interrupt does not count: it
+is retried, and the retry counts instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+OWN_FAILURES = ("nan", "error")
+RETRIED = ("interrupted", "worker_died", "lost")
+
+
+def counts(trial: FrozenTrial) -> bool:
+    """Whether a finished trial counts toward the budget."""
+    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+        return True
+    return trial.state == TrialState.FAIL and trial.user_attrs.get("fail_reason") in OWN_FAILURES
+
+
+def used(trials: Sequence[FrozenTrial]) -> int:
+    """Trials that count, plus those running now (they will count when they end)."""
+    return sum(1 for t in trials if counts(t) or t.state == TrialState.RUNNING)
+
+
+def done(trials: Sequence[FrozenTrial]) -> int:
+    return sum(1 for t in trials if counts(t))
+
+
+@contextlib.contextmanager
+def local_lock(folder: Path, study_name: str) -> Iterator[None]:
+    """An exclusive lock shared by the worker processes of one machine."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(study_name.encode()).hexdigest()[:16]
+    with open(folder / f".{digest}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial, max_retries: int) -> bool:
+    """Enqueue a trial's parameters again after a crash or interrupt, within the retry cap."""
+    attrs = trial.user_attrs
+    done_retries = int(attrs.get("retry", 0))
+    if done_retries >= max_retries or not trial.params:
+        return False
+    origin = attrs.get("retry_of", trial.number)
+    study.enqueue_trial(
+        dict(trial.params), user_attrs={"retry_of": origin, "retry": done_retries + 1}
+    )
+    return True
+
+
+def retry_stale(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Optuna's failed-trial callback for trials whose worker stopped its heartbeat."""
+    requeue(study, trial, int(study.user_attrs.get("max_retries", 2)))

@@ -1,0 +1,169 @@
+"""Crash safety with real worker processes: kill -9, Ctrl-C, many workers on one study.
+
+The PostgreSQL test needs the server at 127.0.0.1:5432 (database ``test``); under
+``CI=true`` a missing server fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.budget import counts
+from tests.conftest import tiny_spec, write_yaml
+
+pytestmark = pytest.mark.slow
+
+PG_URL = os.environ.get("AUTOML_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def slow_spec(tmp_path: Path) -> Path:
+    """Trials of a few seconds each, so a kill lands in the middle of one."""
+    spec = tiny_spec(
+        training={"max_epochs": 25, "patience": None, "batch_size": 16},
+        pruner={"name": "none"},
+    )
+    return write_yaml(tmp_path / "slow.yaml", spec)
+
+
+def automl(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "automl", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def trials_of(name: str, url: str) -> list[FrozenTrial]:
+    try:
+        return optuna.load_study(study_name=name, storage=_storage(url)).get_trials()
+    except KeyError:
+        return []
+
+
+def _storage(url: str) -> optuna.storages.BaseStorage:
+    from automl.study import open_storage
+
+    return open_storage(url)
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def running_of(name: str, url: str, pid: int | None = None) -> FrozenTrial | None:
+    for t in trials_of(name, url):
+        owner = str(t.user_attrs.get("worker", ""))
+        if t.state == TrialState.RUNNING and (pid is None or owner.endswith(f":{pid}")):
+            if time.time() - t.datetime_start.timestamp() > 1.0:  # well inside training
+                return t
+    return None
+
+
+def finish(proc: subprocess.Popen[str], timeout: float) -> str:
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out
+    return out
+
+
+def assert_sweep_whole(trials: list[FrozenTrial], wanted: int, killed: int) -> None:
+    by_number = {t.number: t for t in trials}
+    assert by_number[killed].state == TrialState.FAIL
+    retries = [t for t in trials if t.user_attrs.get("retry_of") == killed]
+    assert retries and retries[-1].state == TrialState.COMPLETE
+    assert retries[-1].params == by_number[killed].params
+    assert sum(1 for t in trials if counts(t)) == wanted
+    assert sum(1 for t in trials if t.state == TrialState.COMPLETE) == wanted
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+
+
+def test_local_worker_killed_mid_trial(tmp_path: Path) -> None:
+    url = str(tmp_path / "journal.log")
+    proc = automl("tune", str(slow_spec(tmp_path)), "--study", "k", "--trials", "5",
+                  "--workers", "2", "--storage", url)
+    victim = wait_for(lambda: running_of("k", url), 120, "a running trial")
+    assert isinstance(victim, FrozenTrial)
+    pid = int(str(victim.user_attrs["worker"]).rsplit(":", 1)[1])
+    os.kill(pid, signal.SIGKILL)
+    finish(proc, 300)
+    trials = trials_of("k", url)
+    assert_sweep_whole(trials, 5, victim.number)
+    assert {t.number: t for t in trials}[victim.number].user_attrs["fail_reason"] == "worker_died"
+
+
+@pytest.fixture
+def postgres() -> str:
+    import sqlalchemy
+
+    try:
+        sqlalchemy.create_engine(PG_URL).connect().close()
+    except Exception as exc:  # noqa: BLE001
+        message = f"PostgreSQL at {PG_URL} is not reachable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return PG_URL
+
+
+def test_postgres_two_workers_one_killed(tmp_path: Path, postgres: str) -> None:
+    name = f"pg-{uuid.uuid4().hex[:8]}"
+    fast_heartbeat = {"AUTOML_HEARTBEAT_S": "1", "AUTOML_GRACE_S": "4"}
+    conductor = automl("tune", str(slow_spec(tmp_path)), "--study", name, "--trials", "5",
+                       "--storage", postgres, "--in-process", env=fast_heartbeat)
+    wait_for(lambda: trials_of(name, postgres), 120, "the study to start")
+    remote = automl("worker", name, env={**fast_heartbeat, "AUTOML_STORAGE": postgres})
+    victim = wait_for(lambda: running_of(name, postgres, remote.pid), 120, "the second worker")
+    assert isinstance(victim, FrozenTrial)
+    remote.kill()
+    remote.wait(timeout=10)
+    finish(conductor, 300)
+    trials = trials_of(name, postgres)
+    assert_sweep_whole(trials, 5, victim.number)
+    optuna.delete_study(study_name=name, storage=postgres)
+
+
+def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path: Path) -> None:
+    url = str(tmp_path / "journal.log")
+    proc = automl("tune", str(slow_spec(tmp_path)), "--study", "i", "--trials", "6",
+                  "--storage", url)
+    wait_for(
+        lambda: any(t.state == TrialState.COMPLETE for t in trials_of("i", url))
+        and running_of("i", url),
+        180,
+        "one complete and one running trial",
+    )
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert time.monotonic() - start < 30
+    assert proc.returncode == 130, out
+    assert "interrupted" in out and "Traceback" not in out
+    trials = trials_of("i", url)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    interrupted = [t for t in trials if t.user_attrs.get("fail_reason") == "interrupted"]
+    assert len(interrupted) == 1
+    done_before = sum(1 for t in trials if counts(t))
+    finish(automl("tune", "i", "--resume", "--trials", "2", "--storage", url), 300)
+    trials = trials_of("i", url)
+    assert sum(1 for t in trials if counts(t)) == done_before + 2
+    assert any(t.user_attrs.get("retry_of") == interrupted[0].number and
+               t.state == TrialState.COMPLETE for t in trials)
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
