@@ -49,6 +49,8 @@ def tune(
     max_memory_mb: float | None = None,
     max_retries: int = 2,
     in_process: bool = False,
+    report: bool | str | Path = False,
+    report_every: int = 0,
 ) -> Sweep:
     """Run a sweep and return it.
 
@@ -73,6 +75,9 @@ def tune(
         max_memory_mb: a worker process is replaced once its memory passes this.
         max_retries: times a trial lost to a crash or an interrupt is tried again.
         in_process: run trials in this process (no worker processes, no recycling).
+        report: write an HTML report when the sweep ends: True for
+            ``reports/<study>.html``, or a path.
+        report_every: also refresh the report after every this many trials (0: never).
     """
     from automl import runner
     from automl.devices import plan
@@ -102,6 +107,8 @@ def tune(
         from automl import context
 
         context.create(spec, name, url, seed=seed)
+    if report:
+        on_trial = _reporting(name, url, report, report_every, on_trial)
     runner.run(
         name,
         url,
@@ -111,7 +118,41 @@ def tune(
         on_start=on_start,
         options=options,
     )
-    return Sweep(name, url)
+    sweep = Sweep(name, url)
+    if report:
+        _write_report(sweep, report)
+    return sweep
+
+
+def _reporting(
+    name: str,
+    url: str,
+    report: bool | str | Path,
+    every: int,
+    on_trial: Callable[[TrialOutcome], None] | None,
+) -> Callable[[TrialOutcome], None]:
+    """Wrap ``on_trial`` so the report is refreshed every ``every`` trials."""
+    seen = [0]
+
+    def callback(outcome: TrialOutcome) -> None:
+        if on_trial is not None:
+            on_trial(outcome)
+        seen[0] += 1
+        if every and seen[0] % every == 0:
+            _write_report(Sweep(name, url), report)
+
+    return callback
+
+
+def _write_report(sweep: Sweep, report: bool | str | Path) -> Path | None:
+    """Write the report; a failure is logged, never allowed to stop a sweep."""
+    import logging
+
+    try:
+        return sweep.report(None if report is True else Path(str(report)))
+    except Exception as exc:  # noqa: BLE001 - a report must not break the sweep
+        logging.getLogger("automl").warning("report not written: %s", exc)
+        return None
 
 
 def compare(sweeps: list[Sweep], path: str | Path | None = None) -> Path:

@@ -141,6 +141,10 @@ def tune(
     in_process: bool = typer.Option(
         False, "--in-process", help="Train in this process (no workers; for debugging)."
     ),
+    no_report: bool = typer.Option(False, "--no-report", help="Write no HTML report."),
+    report_every: int = typer.Option(
+        10, "--report-every", min=0, help="Refresh the report every N trials (0: at the end)."
+    ),
 ) -> None:
     """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
     import automl
@@ -166,8 +170,16 @@ def tune(
             max_memory_mb=max_memory_mb,
             max_retries=max_retries,
             in_process=in_process or STATE["debug"],
+            report=not no_report,
+            report_every=report_every,
         )
     _summary(sweep)
+    if not no_report:
+        from automl.reports import default_path
+
+        path = default_path([sweep.study_name])
+        if path.exists():
+            out.print(f"report: {path}", soft_wrap=True)
 
 
 def _summary(sweep: Any) -> None:
@@ -203,7 +215,7 @@ def _cell(value: Any) -> str:
     if value is None or value != value:  # None or NaN
         return "-"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e12 else f"{value:.4g}"
     return str(value)
 
 

@@ -72,12 +72,12 @@ def open_storage(url: str | None = None) -> optuna.storages.BaseStorage:
 def _rdb(url: str) -> optuna.storages.BaseStorage:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    import inspect
+
     from automl.budget import retry_stale
 
     # Workers beat every 30 s; a trial silent for 2 minutes failed with its machine and
     # is retried by whichever worker notices first.
-    import inspect
-
     params = inspect.signature(optuna.storages.RDBStorage).parameters
     # Optuna 4.9 renamed the callback; older releases only know the first name.
     key = (
@@ -85,12 +85,13 @@ def _rdb(url: str) -> optuna.storages.BaseStorage:
         if "heartbeat_stale_trial_callback" in params
         else "failed_trial_callback"
     )
+    callback: dict[str, Any] = {key: retry_stale}
     return optuna.storages.RDBStorage(
         url,
         engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
         heartbeat_interval=HEARTBEAT_S,
         grace_period=GRACE_S,
-        **{key: retry_stale},
+        **callback,
     )
 
 

@@ -1,4 +1,5 @@
-"""The README's main job: a digits_cnn sweep from the CLI reaches 0.95 test accuracy."""
+"""The README's main job: a digits_cnn sweep from the CLI reaches 0.95 test accuracy, and
+its report opens in a real browser with every figure drawn."""
 
 from __future__ import annotations
 
@@ -9,14 +10,29 @@ from typer.testing import CliRunner
 
 import automl
 from automl.cli import app
+from tests.reports.test_browser import check_page, chromium  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 
 
-def test_digits_cnn_main_job(in_tmp: Path) -> None:
+def test_digits_cnn_main_job(in_tmp: Path, chromium: str) -> None:  # noqa: F811
     result = CliRunner().invoke(app, ["tune", "digits_cnn", "--trials", "10"])
     assert result.exit_code == 0, result.output
     assert "best: trial" in result.output and "test: accuracy" in result.output
     sweep = automl.load("digits_cnn")
     assert len(sweep.study.trials) == 10
     assert sweep.test_metrics["accuracy"] >= 0.95
+    report = in_tmp / "reports" / "digits_cnn.html"
+    assert "report:" in result.output
+    scan = check_page(chromium, report, in_tmp)
+    assert len(scan.plots) >= 10
+    text = report.read_text(encoding="utf-8")
+    for section in (
+        "Leaderboard",
+        "Optimization history",
+        "Learning curves",
+        "Parameters",
+        "Model comparison",
+        "Best model on the test split",
+    ):
+        assert section in text

@@ -115,7 +115,7 @@ def test_cli_best_and_studies(swept: automl.Sweep) -> None:
     assert result.exit_code == 0 and "exp" in result.output
 
 
-def test_resume_continues_numbering_and_keeps_earlier_trials(storage: str) -> None:
+def test_resume_continues_numbering_and_keeps_earlier_trials(storage: str, in_tmp: Path) -> None:
     spec = validate_spec(tiny_spec())
     first = automl.tune(spec, trials=2, storage=storage, study="r")
     before = [
@@ -127,6 +127,7 @@ def test_resume_continues_numbering_and_keeps_earlier_trials(storage: str) -> No
         app, ["tune", "r", "--resume", "--trials", "2", "--storage", storage]
     )
     assert result.exit_code == 0, result.output
+    assert (in_tmp / "reports" / "r.html").is_file()  # the CLI refreshes the report
     after = automl.load("r", storage).study.trials
     assert [t.number for t in after] == [0, 1, 2, 3]
     assert [

@@ -37,8 +37,9 @@ def slow_spec(tmp_path: Path) -> Path:
 
 
 def automl(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    extra = ["--no-report"] if args[0] == "tune" else []
     return subprocess.Popen(
-        [sys.executable, "-m", "automl", *args],
+        [sys.executable, "-m", "automl", *args, *extra],
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -72,9 +73,14 @@ def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
 def running_of(name: str, url: str, pid: int | None = None) -> FrozenTrial | None:
     for t in trials_of(name, url):
         owner = str(t.user_attrs.get("worker", ""))
-        if t.state == TrialState.RUNNING and (pid is None or owner.endswith(f":{pid}")):
-            if time.time() - t.datetime_start.timestamp() > 1.0:  # well inside training
-                return t
+        mine = pid is None or owner.endswith(f":{pid}")
+        # Started over a second ago: well inside training, past data loading.
+        if (
+            t.state == TrialState.RUNNING
+            and mine
+            and time.time() - t.datetime_start.timestamp() > 1
+        ):
+            return t
     return None
 
 
@@ -97,8 +103,18 @@ def assert_sweep_whole(trials: list[FrozenTrial], wanted: int, killed: int) -> N
 
 def test_local_worker_killed_mid_trial(tmp_path: Path) -> None:
     url = str(tmp_path / "journal.log")
-    proc = automl("tune", str(slow_spec(tmp_path)), "--study", "k", "--trials", "5",
-                  "--workers", "2", "--storage", url)
+    proc = automl(
+        "tune",
+        str(slow_spec(tmp_path)),
+        "--study",
+        "k",
+        "--trials",
+        "5",
+        "--workers",
+        "2",
+        "--storage",
+        url,
+    )
     victim = wait_for(lambda: running_of("k", url), 120, "a running trial")
     assert isinstance(victim, FrozenTrial)
     pid = int(str(victim.user_attrs["worker"]).rsplit(":", 1)[1])
@@ -126,8 +142,18 @@ def postgres() -> str:
 def test_postgres_two_workers_one_killed(tmp_path: Path, postgres: str) -> None:
     name = f"pg-{uuid.uuid4().hex[:8]}"
     fast_heartbeat = {"AUTOML_HEARTBEAT_S": "1", "AUTOML_GRACE_S": "4"}
-    conductor = automl("tune", str(slow_spec(tmp_path)), "--study", name, "--trials", "5",
-                       "--storage", postgres, "--in-process", env=fast_heartbeat)
+    conductor = automl(
+        "tune",
+        str(slow_spec(tmp_path)),
+        "--study",
+        name,
+        "--trials",
+        "5",
+        "--storage",
+        postgres,
+        "--in-process",
+        env=fast_heartbeat,
+    )
     wait_for(lambda: trials_of(name, postgres), 120, "the study to start")
     remote = automl("worker", name, env={**fast_heartbeat, "AUTOML_STORAGE": postgres})
     victim = wait_for(lambda: running_of(name, postgres, remote.pid), 120, "the second worker")
@@ -142,11 +168,14 @@ def test_postgres_two_workers_one_killed(tmp_path: Path, postgres: str) -> None:
 
 def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path: Path) -> None:
     url = str(tmp_path / "journal.log")
-    proc = automl("tune", str(slow_spec(tmp_path)), "--study", "i", "--trials", "6",
-                  "--storage", url)
+    proc = automl(
+        "tune", str(slow_spec(tmp_path)), "--study", "i", "--trials", "6", "--storage", url
+    )
     wait_for(
-        lambda: any(t.state == TrialState.COMPLETE for t in trials_of("i", url))
-        and running_of("i", url),
+        lambda: (
+            any(t.state == TrialState.COMPLETE for t in trials_of("i", url))
+            and running_of("i", url)
+        ),
         180,
         "one complete and one running trial",
     )
@@ -164,6 +193,8 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path: Path) -> None:
     finish(automl("tune", "i", "--resume", "--trials", "2", "--storage", url), 300)
     trials = trials_of("i", url)
     assert sum(1 for t in trials if counts(t)) == done_before + 2
-    assert any(t.user_attrs.get("retry_of") == interrupted[0].number and
-               t.state == TrialState.COMPLETE for t in trials)
+    assert any(
+        t.user_attrs.get("retry_of") == interrupted[0].number and t.state == TrialState.COMPLETE
+        for t in trials
+    )
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
