@@ -97,13 +97,29 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
 
 
 def _check_family_input(spec: SweepSpec, x: Any) -> None:
+    """Refuse a family that cannot read the data (a cnn on a table, rnn on images...)."""
+    from automl.data import sample_kind
+    from automl.models import FAMILIES
+
     family = get_family(spec.model.family)
-    rank = len(getattr(x, "shape", ())) - 1
-    if "image" in family.inputs and rank != 3:
-        raise DataError(
-            f"model.family {family.name!r} needs images (height, width, channels); "
-            f"data {spec.data.source!r} gives samples of rank {rank}"
-        )
+    kind = sample_kind(spec.data, x)
+    if kind in family.inputs:
+        return
+    needs = {
+        "image": "images (height, width, channels)",
+        "sequence": "sequences (steps, features)",
+        "audio": "audio waveforms",
+        "text": "text (data.kind: text or data.text_column)",
+        "tabular": "tabular features",
+    }
+    fits = sorted(name for name, f in FAMILIES.items() if kind in f.inputs)
+    shape = tuple(getattr(x, "shape", ()))[1:]
+    raise DataError(
+        f"model.family {family.name!r} needs {' or '.join(needs[k] for k in family.inputs)}; "
+        f"data {spec.data.source!r} gives {kind} samples"
+        + (f" of shape {shape}" if shape else "")
+        + f"; families for {kind} data: {', '.join(fits) or 'none'}"
+    )
 
 
 def _check_objectives(objectives: list[Objective], task: str) -> None:

@@ -35,7 +35,7 @@ METRICS = {
 }
 MODEL_METRICS = ("params_count", "latency_ms")
 MAXIMIZED = ("val_accuracy",)
-DATA_KINDS = ("builtin", "csv", "npz")
+DATA_KINDS = ("builtin", "csv", "npz", "images", "audio", "text", "sequence")
 
 
 class _Strict(BaseModel):
@@ -152,15 +152,42 @@ Param = Annotated[
 
 
 class DataSpec(_Strict):
-    """Where the data comes from and how it is split."""
+    """Where the data comes from, how it is read and how it is split.
+
+    ``kind`` picks the reader; when left out it is inferred from ``source``: a built-in
+    name, a folder of class subfolders (images or WAV audio by the files' extensions), a
+    ``.csv/.tsv`` (tabular; text when ``text_column`` is set; sequence windows when
+    ``window`` is set; audio when a column lists ``.wav`` paths) or an ``.npz``.
+    """
 
     source: str
-    kind: Literal["builtin", "csv", "npz"] | None = None
+    kind: Literal["builtin", "csv", "npz", "images", "audio", "text", "sequence"] | None = None
     target: str | None = None
     validation: float = Field(0.15, gt=0, lt=1)
     test: float = Field(0.15, gt=0, lt=1)
     split_seed: int = 0
     stratify: bool = True
+    # Files: CSV reading, unreadable images or recordings.
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    encoding: str | None = None
+    skip_bad_files: bool = False
+    # Images: resized to image_size (height, width), pixels scaled to [0, 1].
+    image_size: tuple[
+        Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]
+    ] = (64, 64)
+    color_mode: Literal["rgb", "grayscale"] = "rgb"
+    # Audio: resampled to sample_rate, padded or trimmed to duration seconds.
+    sample_rate: int = Field(16000, ge=100, le=384000)
+    duration: float = Field(1.0, gt=0, le=600)
+    # Text: a text column tokenized into ids (0 padding, 1 out of vocabulary).
+    text_column: str | None = None
+    tokenize: Literal["words", "chars"] = "words"
+    max_length: int | None = Field(None, ge=1, le=100000)
+    max_vocab: int = Field(20000, ge=3)
+    # Sequences from a CSV time series: windows of `window` rows, target `horizon` rows on.
+    window: int | None = Field(None, ge=1)
+    horizon: int = Field(1, ge=0)
+    stride: int = Field(1, ge=1)
 
     @model_validator(mode="after")
     def _fractions(self) -> DataSpec:

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import builtin, npz, tabular
+from automl.data import audio, builtin, files, images, npz, sequence, tabular, text
 from automl.data.split import make_split
 from automl.errors import DataError, unknown_name
 from automl.models import InputSpec
 
-__all__ = ["RawData", "Splits", "load_source", "make_split", "prepare"]
+__all__ = ["RawData", "Splits", "infer_kind", "load_source", "make_split", "prepare", "sample_kind"]
 
 
 @dataclass
@@ -31,10 +31,13 @@ class RawData:
         x: features: an array, or a DataFrame for CSV sources.
         y: targets: class indices for classification, floats for regression.
         task: ``classification`` or ``regression``.
-        kind: ``image``, ``tabular`` or ``array``; decides the preprocessing.
+        kind: ``image``, ``audio``, ``text``, ``sequence``, ``tabular`` or ``array``;
+            decides the preprocessing in :func:`prepare`.
         name: a short name of the source, for reports.
         classes: class names in index order (classification).
         scale: a fixed divisor for image pixel values (no fitting needed).
+        skipped: unreadable files left out (``data.skip_bad_files``).
+        options: reader settings that preprocessing needs (sample rate, tokenizer mode).
     """
 
     x: Any
@@ -44,6 +47,8 @@ class RawData:
     name: str
     classes: list[str] = field(default_factory=list)
     scale: float | None = None
+    skipped: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """A short hash that tells whether two loads gave the same samples."""
@@ -55,7 +60,12 @@ class RawData:
 
 @dataclass
 class Splits:
-    """Train, validation and test arrays, preprocessed, plus what a model needs to know."""
+    """Train, validation and test arrays, preprocessed, plus what a model needs to know.
+
+    ``tokenizer`` (text data only) holds the vocabulary and settings fitted on the train
+    split; save it as JSON and pass it to :func:`automl.data.text.encode` to turn new
+    texts into the ids a model takes.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -66,6 +76,7 @@ class Splits:
     input_spec: InputSpec
     classes: list[str]
     name: str
+    tokenizer: dict[str, Any] | None = None
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
@@ -75,16 +86,29 @@ def _shape(x: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in (x.shape if hasattr(x, "shape") else (len(x),)))
 
 
-def infer_kind(source: str) -> str:
-    """The source kind from a built-in name or a file suffix."""
+def infer_kind(source: str, data: Any = None) -> str:
+    """The reader for a source: a built-in name, a folder, or a file suffix.
+
+    A CSV is read as text when ``data.text_column`` is set, as sequence windows when
+    ``data.window`` is set, as an audio manifest when a column lists ``.wav`` files, and
+    as a table otherwise.
+    """
     if source in builtin.DATASETS:
         return "builtin"
-    suffix = Path(source).suffix.lower()
+    path = Path(source)
+    if path.is_dir():
+        return files.folder_kind(path)
+    suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        return "csv"
+        if not path.exists():
+            raise DataError(f"{source}: data file not found")
+        if data is not None and data.text_column:
+            return "text"
+        if data is not None and data.window:
+            return "sequence"
+        return "audio" if audio.is_manifest(source, data) else "csv"
     if suffix == ".npz":
         return "npz"
-    path = Path(source)
     if not path.exists():
         if path.suffix:
             raise DataError(f"{source}: data file not found")
@@ -92,20 +116,45 @@ def infer_kind(source: str) -> str:
             "data.source: "
             + unknown_name("built-in dataset or file", source, list(builtin.DATASETS))
         )
-    raise DataError(f"{source}: unknown data format {suffix!r}; valid: .csv, .tsv, .npz")
+    raise DataError(
+        f"{source}: unknown data format {suffix!r}; valid: .csv, .tsv, .npz, or a folder "
+        "with one subfolder per class"
+    )
+
+
+def sample_kind(data: Any, x: Any) -> str:
+    """What one sample is: ``image``, ``audio``, ``text``, ``sequence`` or ``tabular``."""
+    kind = data.kind or infer_kind(data.source, data)
+    fixed = {"images": "image", "audio": "audio", "text": "text", "sequence": "sequence"}
+    if kind in fixed:
+        return fixed[kind]
+    if kind == "csv":
+        return "tabular"
+    rank = len(getattr(x, "shape", ())) - 1
+    return {3: "image", 2: "sequence"}.get(rank, "tabular")
 
 
 def load_source(data: Any, task: str | None = None) -> RawData:
     """Read the samples a :class:`~automl.spec.DataSpec` points at."""
-    kind = data.kind or infer_kind(data.source)
+    kind = data.kind or infer_kind(data.source, data)
     if kind == "builtin":
         raw = builtin.load(data.source)
     elif kind == "csv":
-        raw = tabular.load_csv(data.source, data.target, task)
+        raw = tabular.load_csv(data.source, data.target, task, tabular.read_options(data))
     elif kind == "npz":
         raw = npz.load(data.source, task)
+    elif kind == "images":
+        raw = images.load(data, task)
+    elif kind == "audio":
+        raw = audio.load(data, task)
+    elif kind == "text":
+        raw = text.load(data, task)
+    elif kind == "sequence":
+        raw = sequence.load(data, task)
     else:  # pragma: no cover - pydantic restricts kind
-        raise DataError(unknown_name("data.kind", kind, ["builtin", "csv", "npz"]))
+        from automl.spec import DATA_KINDS
+
+        raise DataError(unknown_name("data.kind", kind, list(DATA_KINDS)))
     if task and raw.task != task and kind == "builtin":
         raise DataError(f"task: {data.source!r} is a {raw.task} dataset; got task {task!r}")
     if task and raw.task != task:
@@ -116,8 +165,21 @@ def load_source(data: Any, task: str | None = None) -> RawData:
 def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
     """Apply stored split indices; fit preprocessing on the train split only."""
     tr, va, te = split["train"], split["validation"], split["test"]
+    tokenizer = None
+    extra: dict[str, Any] = {}
     if raw.kind == "tabular":
         x_train, x_val, x_test = tabular.fit_transform(raw.x, tr, va, te)
+    elif raw.kind == "text":
+        tokenizer = text.fit(raw.x[tr], raw.options)
+        x_train, x_val, x_test = (text.encode(raw.x[i], tokenizer) for i in (tr, va, te))
+        extra["vocab_size"] = len(tokenizer["vocabulary"])
+    elif raw.kind == "audio":
+        # Waveforms stay in [-1, 1]: the model's spectrogram front end expects them so.
+        x = np.asarray(raw.x, dtype="float32")
+        x_train, x_val, x_test = x[tr], x[va], x[te]
+        extra["sample_rate"] = int(raw.options.get("sample_rate", 0))
+    elif raw.kind == "sequence":
+        x_train, x_val, x_test = sequence.standardize(np.asarray(raw.x, "float32"), tr, va, te)
     elif raw.scale is not None:
         x = np.asarray(raw.x, dtype="float32") / np.float32(raw.scale)
         x_train, x_val, x_test = x[tr], x[va], x[te]
@@ -129,19 +191,19 @@ def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
         x = (x - mean) / std
         x_train, x_val, x_test = x[tr], x[va], x[te]
     y = raw.y
+    shape = tuple(int(s) for s in x_train.shape[1:])
     if raw.task == "regression":
         y = y.astype("float32")
         spec = InputSpec(
-            shape=tuple(x_train.shape[1:]),
+            shape=shape,
             task="regression",
             target_mean=float(y[tr].mean()),
             target_std=float(y[tr].std() or 1.0),
+            **extra,
         )
     else:
         y = y.astype("int32")
-        spec = InputSpec(
-            shape=tuple(x_train.shape[1:]), task="classification", n_classes=len(raw.classes)
-        )
+        spec = InputSpec(shape=shape, task="classification", n_classes=len(raw.classes), **extra)
     return Splits(
         x_train,
         y[tr],
@@ -152,23 +214,30 @@ def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
         input_spec=spec,
         classes=list(raw.classes),
         name=raw.name,
+        tokenizer=tokenizer,
     )
 
 
 def encode_labels(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Class indices in sorted order of the labels, and the label names."""
-    uniques, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
-    if all(_is_int(u) for u in uniques):
-        order = sorted(range(len(uniques)), key=lambda i: int(uniques[i]))
+    """Class indices in sorted order of the labels, and the label names.
+
+    Numeric labels sort by value and whole floats are named as integers (``1.0`` -> ``1``).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0):
+        arr = arr.astype("int64")
+    uniques, codes = np.unique(arr.astype(str), return_inverse=True)
+    numbers = [_number(u) for u in uniques]
+    if all(n is not None for n in numbers):
+        order = sorted(range(len(uniques)), key=lambda i: numbers[i])  # type: ignore[arg-type,return-value]
         remap = np.empty(len(order), dtype="int64")
         remap[order] = np.arange(len(order))
         return remap[codes].astype("int32"), [str(uniques[i]) for i in order]
     return codes.astype("int32"), [str(u) for u in uniques]
 
 
-def _is_int(text: str) -> bool:
+def _number(text: str) -> float | None:
     try:
-        int(text)
+        return float(text)
     except ValueError:
-        return False
-    return True
+        return None

@@ -1,4 +1,4 @@
-"""NumPy ``.npz`` files holding arrays ``x`` and ``y``."""
+"""NumPy ``.npz`` files holding arrays ``x`` and ``y`` (images, sequences or features)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,10 @@ def load(path: str, task: str | None) -> RawData:
     if len(x) != len(y):
         raise DataError(f"{path}: 'x' has {len(x)} samples but 'y' has {len(y)}")
     task = task or infer_task(y)
-    scale = 255.0 if x.dtype == np.uint8 else None
-    kind = "image" if x.ndim == 4 else "array"
+    # 4-D x: images (samples, height, width, channels); 3-D: sequences (samples, steps,
+    # features), standardized per feature; otherwise per-position features.
+    kind = {4: "image", 3: "sequence"}.get(x.ndim, "array")
+    scale = 255.0 if x.dtype == np.uint8 and kind == "image" else None
     name = path.rsplit("/", 1)[-1]
     if task == "regression":
         return RawData(x.astype("float32"), y.astype("float32"), task, kind, name, scale=scale)

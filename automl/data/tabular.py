@@ -16,15 +16,39 @@ if TYPE_CHECKING:
 DEFAULT_TARGETS = ("label", "target", "class", "y")
 
 
-def load_csv(path: str, target: str | None, task: str | None) -> RawData:
-    from automl.data import RawData, encode_labels
+def read_options(data: Any = None, source: str | None = None) -> dict[str, Any]:
+    """pandas ``read_csv`` options: the delimiter (given, tab for .tsv, else sniffed)."""
+    source = source or (str(data.source) if data is not None else "")
+    sep = getattr(data, "delimiter", None) or ("\t" if source.lower().endswith(".tsv") else None)
+    opts: dict[str, Any] = {"sep": sep, "encoding": getattr(data, "encoding", None) or "utf-8-sig"}
+    if sep is None:
+        opts["engine"] = "python"  # sniffs , ; tab or |
+    return opts
 
+
+def read_csv(path: str, data: Any = None, *, strict: bool = True) -> pd.DataFrame:
+    """Read a CSV with one-line errors; ``strict`` refuses bytes that are not the encoding."""
+    opts = read_options(data, path)
     try:
-        frame = pd.read_csv(path, sep=None, engine="python", encoding_errors="replace")
+        return pd.read_csv(path, encoding_errors="strict" if strict else "replace", **opts)
     except FileNotFoundError:
         raise DataError(f"{path}: data file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not valid {opts['encoding']} text (byte {exc.object[exc.start]:#x} at "
+            f"{exc.start}); set data.encoding, e.g. gb18030, cp1252 or latin-1"
+        ) from None
+    except LookupError:
+        raise DataError(f"{path}: data.encoding: unknown encoding {opts['encoding']!r}") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read CSV: {str(exc).splitlines()[0]}") from None
+
+
+def load_csv(path: str, target: str | None, task: str | None, options: Any = None) -> RawData:
+    """A table: features as a DataFrame, targets encoded (``options``: the DataSpec)."""
+    from automl.data import RawData, encode_labels
+
+    frame = read_csv(path, options, strict=False)
     if frame.shape[1] < 2:
         raise DataError(f"{path}: a CSV needs at least one feature column and a target column")
     target = target or _default_target(frame)
@@ -34,6 +58,8 @@ def load_csv(path: str, target: str | None, task: str | None) -> RawData:
             f"columns: {', '.join(map(str, frame.columns))}"
         )
     frame = frame.dropna(subset=[target])
+    if frame.empty:
+        raise DataError(f"{path}: target column {target!r} has no values")
     y_raw = frame.pop(target)
     task = task or infer_task(y_raw.to_numpy())
     name = path.rsplit("/", 1)[-1]
@@ -90,6 +116,13 @@ def fit_transform(
     frame: pd.DataFrame, tr: np.ndarray, va: np.ndarray, te: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Impute, standardize and one-hot encode, with statistics of the train rows only."""
+    frame = _clean(frame)
+    train = frame.iloc[tr]
+    # Columns empty in the train rows, and ID-like strings (a value per row), carry nothing.
+    keep = [c for c in frame.columns if train[c].notna().any() and not _id_like(train[c])]
+    if not keep:
+        raise DataError("the table has no usable feature column (all empty or IDs)")
+    frame = frame[keep]
     pre = _preprocessor(frame)
     x_tr = pre.fit_transform(frame.iloc[tr])
     return (
@@ -99,6 +132,35 @@ def fit_transform(
     )
 
 
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as 0/1, mostly-numeric text as numbers, other text as strings."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s):
+            s = s.astype("float32")
+        elif not pd.api.types.is_numeric_dtype(s):
+            values = s.dropna()
+            lowered = values.astype(str).str.strip().str.lower()
+            if len(values) and lowered.isin(["true", "false"]).all():
+                s = s.astype(str).str.strip().str.lower().map({"true": 1.0, "false": 0.0})
+            else:
+                numbers = pd.to_numeric(values, errors="coerce")
+                if len(values) and numbers.notna().mean() >= 0.95:
+                    s = pd.to_numeric(s, errors="coerce")
+                else:
+                    s = s.map(lambda v: np.nan if pd.isna(v) else str(v)).astype(object)
+        out[str(col)] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _id_like(s: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(s):
+        return False
+    n = int(s.notna().sum())
+    return n > 50 and s.nunique() > 0.5 * n
+
+
 def _preprocessor(frame: pd.DataFrame) -> Any:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -106,7 +168,6 @@ def _preprocessor(frame: pd.DataFrame) -> Any:
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    numeric = [c for c in numeric if not pd.api.types.is_bool_dtype(frame[c])]
     categorical = [c for c in frame.columns if c not in numeric]
     parts = []
     if numeric:

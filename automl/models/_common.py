@@ -1,4 +1,4 @@
-"""Pieces every family shares: the output head that follows the task."""
+"""Pieces every family shares: the output head, dense, convolution and recurrent stacks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 import keras
 
 from automl.models import InputSpec
+
+_CELLS = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 
 
 def head(x: Any, spec: InputSpec) -> Any:
@@ -25,4 +27,66 @@ def dense_block(x: Any, units: int, hp: dict[str, Any], name: str) -> Any:
     x = keras.layers.Activation(hp["activation"], name=f"{name}_act")(x)
     if hp["dropout"] > 0:
         x = keras.layers.Dropout(hp["dropout"], name=f"{name}_dropout")(x)
+    return x
+
+
+def finish(x: Any, hp: dict[str, Any], spec: InputSpec) -> Any:
+    """Dropout, an optional dense layer (``dense_units``), then the task's head."""
+    if hp["dropout"] > 0:
+        x = keras.layers.Dropout(hp["dropout"], name="dropout")(x)
+    if hp.get("dense_units", 0) > 0:
+        x = keras.layers.Dense(hp["dense_units"], name="dense")(x)
+        x = keras.layers.Activation(hp["activation"], name="dense_act")(x)
+    return head(x, spec)
+
+
+def as_sequence(x: Any) -> Any:
+    """View any input as (steps, features): a vector is one feature per step."""
+    shape = tuple(x.shape[1:])
+    if len(shape) == 1:
+        return keras.layers.Reshape((shape[0], 1), name="as_sequence")(x)
+    if len(shape) > 2:
+        return keras.layers.Reshape((shape[0], -1), name="as_sequence")(x)
+    return x
+
+
+def conv_stack(
+    x: Any, filters: list[int], kernel_size: int, hp: dict[str, Any], pooling: str, name: str
+) -> Any:
+    """Convolution blocks (1-D or 2-D by the input's rank): conv, norm, activation, pool.
+
+    Pooling stops once the feature map is 1 step wide, so deep stacks fit small inputs.
+    """
+    two_d = len(x.shape) == 4
+    conv = keras.layers.Conv2D if two_d else keras.layers.Conv1D
+    pools = {
+        "max": keras.layers.MaxPooling2D if two_d else keras.layers.MaxPooling1D,
+        "avg": keras.layers.AveragePooling2D if two_d else keras.layers.AveragePooling1D,
+    }
+    size = min(int(s) for s in x.shape[1:-1])
+    for i, n in enumerate(filters):
+        x = conv(n, kernel_size, padding="same", name=f"{name}{i}")(x)
+        if hp["batch_norm"]:
+            x = keras.layers.BatchNormalization(name=f"{name}{i}_bn")(x)
+        x = keras.layers.Activation(hp["activation"], name=f"{name}{i}_act")(x)
+        if pooling != "none" and size >= 2:
+            x = pools[pooling](2, padding="same", name=f"{name}{i}_pool")(x)
+            size = (size + 1) // 2
+    return x
+
+
+def recurrent_stack(x: Any, hp: dict[str, Any], cell: str, name: str) -> Any:
+    """Recurrent layers of ``hp['units']``; the last returns only its final state."""
+    layer_cls = getattr(keras.layers, _CELLS[cell])
+    units = list(hp["units"])
+    for i, n in enumerate(units):
+        last = i == len(units) - 1
+        layer = layer_cls(n, return_sequences=not last, name=f"{name}{i}")
+        if hp.get("bidirectional"):
+            layer = keras.layers.Bidirectional(layer, name=f"{name}{i}_bi")
+        x = layer(x)
+        if hp["batch_norm"]:
+            x = keras.layers.BatchNormalization(name=f"{name}{i}_bn")(x)
+        if hp["dropout"] > 0 and not last:
+            x = keras.layers.Dropout(hp["dropout"], name=f"{name}{i}_dropout")(x)
     return x

@@ -9,7 +9,7 @@ import keras
 from automl.augment import image_augmentation
 from automl.errors import DataError
 from automl.models import InputSpec
-from automl.models._common import head
+from automl.models._common import conv_stack, finish
 
 
 def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:
@@ -20,31 +20,13 @@ def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:
         )
     inputs = keras.Input(shape=spec.shape, name="image")
     x = image_augmentation(inputs, hp.get("augmentation", {}))
-    size = min(spec.shape[0], spec.shape[1])
-    for i in range(hp["n_layers"]):
-        x = keras.layers.Conv2D(
-            hp["filters"][i], hp["kernel_size"], padding="same", name=f"conv{i}"
-        )(x)
-        if hp["batch_norm"]:
-            x = keras.layers.BatchNormalization(name=f"conv{i}_bn")(x)
-        x = keras.layers.Activation(hp["activation"], name=f"conv{i}_act")(x)
-        # Stop pooling once the feature map is 1 pixel wide, so deep nets fit small images.
-        if hp["pooling"] != "none" and size >= 2:
-            pool = (
-                keras.layers.MaxPooling2D
-                if hp["pooling"] == "max"
-                else keras.layers.AveragePooling2D
-            )
-            x = pool(2, padding="same", name=f"pool{i}")(x)
-            size = (size + 1) // 2
-    x = (
-        keras.layers.GlobalAveragePooling2D(name="gap")(x)
-        if size > 4
-        else keras.layers.Flatten()(x)
-    )
-    if hp["dropout"] > 0:
-        x = keras.layers.Dropout(hp["dropout"], name="dropout")(x)
-    if hp["dense_units"] > 0:
-        x = keras.layers.Dense(hp["dense_units"], name="dense")(x)
-        x = keras.layers.Activation(hp["activation"], name="dense_act")(x)
-    return keras.Model(inputs, head(x, spec), name="cnn")
+    x = conv_stack(x, hp["filters"], hp["kernel_size"], hp, hp["pooling"], name="conv")
+    x = flatten_2d(x)
+    return keras.Model(inputs, finish(x, hp, spec), name="cnn")
+
+
+def flatten_2d(x: Any) -> Any:
+    """Global average pooling of large maps; small ones keep their positions (flatten)."""
+    if min(int(x.shape[1]), int(x.shape[2])) > 4:
+        return keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.layers.Flatten(name="flatten")(x)

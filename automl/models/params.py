@@ -130,4 +130,23 @@ IMAGE_AUGMENTATION: dict[str, HParam] = {
     "flip": HParam("none", one_of(*FLIPS), doc="random flips"),
     "crop": HParam(0, integer(0, 64), doc="pad by this many pixels, then crop back at random"),
     "contrast": HParam(0.0, in_range(0, 1), doc="max contrast change factor"),
+    "brightness": HParam(0.0, in_range(0, 1), doc="max brightness shift, fraction of range"),
+    "rand_augment": HParam(0, integer(0, 8), doc="RandAugment: random operations per image"),
+    "rand_augment_factor": HParam(0.5, in_range(0, 1), doc="RandAugment: operation strength"),
 }
+
+AUDIO_AUGMENTATION: dict[str, HParam] = {
+    "time_shift": HParam(0.0, in_range(0, 0.5), doc="max shift in time, fraction of the clip"),
+    "noise": HParam(0.0, in_range(0, 1), doc="std of Gaussian noise added to the waveform"),
+    "time_mask": HParam(0.0, in_range(0, 0.5), doc="fraction of spectrogram frames zeroed"),
+    "freq_mask": HParam(0.0, in_range(0, 0.5), doc="fraction of frequency bins zeroed"),
+}
+
+SEQUENCE_AUGMENTATION: dict[str, HParam] = {
+    "jitter": HParam(0.0, in_range(0, 1), doc="std of Gaussian noise on each value"),
+    "scaling": HParam(0.0, in_range(0, 1), doc="std of a random factor around 1 per sample"),
+}
+
+RNN_CELLS = ("lstm", "gru", "simple_rnn")
+TEXT_BODIES = ("lstm", "gru", "conv1d", "pooling")
+AUDIO_BODIES = ("cnn", "lstm", "gru")
