@@ -354,12 +354,36 @@ class Sweep:
 
         return write_report([self], path)
 
+    def tokenizer(self) -> dict[str, Any] | None:
+        """The tokenizer of a text study (fitted on its train split), else None.
+
+        Turn new texts into the ids a text model takes with
+        ``automl.data.text.encode(texts, sweep.tokenizer())``.
+        """
+        import json
+
+        aid = self.study.user_attrs.get("tokenizer_artifact")
+        store = artifact_store(self.storage, create=False)
+        if not artifacts.has(store, aid):
+            return None
+        with store.open_reader(str(aid)) as f:
+            return dict(json.loads(f.read().decode("utf-8")))
+
     def export(self, path: str | Path, trial_number: int | None = None) -> Path:
-        """Copy the best (or a given trial's) saved model to ``path`` (a ``.keras`` file)."""
+        """Copy the best (or a given trial's) saved model to ``path`` (a ``.keras`` file).
+
+        A text study's tokenizer is written beside it as ``<name>.tokenizer.json``.
+        """
         number = self._best().number if trial_number is None else trial_number
         t = next((t for t in self.study.get_trials(deepcopy=False) if t.number == number), None)
         aid = t.user_attrs.get("artifact_id") if t else None
         store = artifact_store(self.storage)
         if not artifacts.has(store, aid):
             raise NoModelError(f"trial {number} of {self.study_name!r} has no saved model")
-        return artifacts.copy_to(store, str(aid), path)
+        out = artifacts.copy_to(store, str(aid), path)
+        tokenizer = self.tokenizer()
+        if tokenizer is not None:
+            from automl.data.text import save_tokenizer
+
+            save_tokenizer(tokenizer, out.with_name(out.stem + ".tokenizer.json"))
+        return out

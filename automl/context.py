@@ -90,10 +90,24 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
         },
         "created": time.time(),
     }
+    if raw.kind == "text":
+        attrs["tokenizer_artifact"] = _store_tokenizer(store, split_id, raw, split)
     for key, value in attrs.items():
         study.set_user_attr(key, value)
     for params in spec.enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
+
+
+def _store_tokenizer(store: Any, split_id: str, raw: Any, split: dict[str, Any]) -> str:
+    """Save the train-split tokenizer beside the split: users need it to encode new text."""
+    import json
+
+    from automl.data import text
+
+    tokenizer = text.fit(raw.x[split["train"]], raw.options)
+    artifact_id = split_id.replace("split-", "tokenizer-").replace(".npz", ".json")
+    store.write(artifact_id, io.BytesIO(json.dumps(tokenizer, ensure_ascii=False).encode()))
+    return artifact_id
 
 
 def _check_family_input(spec: SweepSpec, x: Any) -> None:

@@ -117,3 +117,23 @@ def test_bad_file_and_wrong_family_are_one_line_errors(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2, result.output
     assert "'cnn' needs images" in result.output and "families for tabular data" in result.output
+
+
+def test_text_export_carries_its_tokenizer(tmp_path: Path) -> None:
+    import keras
+
+    from automl.data.text import OOV, PAD, encode, load_tokenizer
+
+    maker, changes = CASES["text_conv1d"]
+    data = maker(tmp_path)
+    space = _space("text_conv1d", changes, tmp_path)
+    storage = str(tmp_path / "j.log")
+    args = ["tune", space, "--data", str(data), "--trials", "1", "--storage", storage]
+    assert CliRunner().invoke(app, [*args, "--study", "t", "--in-process"]).exit_code == 0
+    result = CliRunner().invoke(app, ["export", "t", "--out", "m.keras", "--storage", storage])
+    assert result.exit_code == 0, result.output
+    tokenizer = load_tokenizer(tmp_path / "m.tokenizer.json")
+    assert tokenizer["vocabulary"][:2] == [PAD, OOV] and len(tokenizer["vocabulary"]) > 10
+    model = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    ids = encode(["a brand new sentence", "another one"], tokenizer)
+    assert model.predict(ids, verbose=0).shape[0] == 2
