@@ -354,6 +354,21 @@ class Sweep:
 
         return write_report([self], path)
 
+    def preprocess(self, x: Any) -> Any:
+        """Raw samples -> the arrays this study's models take.
+
+        Applies the preprocessing fitted on the study's train split (scaling, imputation and
+        one-hot encoding of a table, tokenizing of texts), so that
+        ``sweep.best_model().predict(sweep.preprocess(rows))`` works on new data: ``rows``
+        is a DataFrame of a CSV's feature columns, a list of texts, or an array shaped like
+        the source's samples. The study's data source must still be readable.
+        """
+        from automl.context import splits_of
+
+        transform = splits_of(self.study, self.storage).transform
+        assert transform is not None  # prepare() always sets it
+        return transform(x)
+
     def tokenizer(self) -> dict[str, Any] | None:
         """The tokenizer of a text study (fitted on its train split), else None.
 

@@ -183,6 +183,12 @@ def open_context(name: str, url: str | None, *, parallel: bool = False, slot: in
     )
 
 
+def splits_of(study: optuna.Study, url: str) -> Splits:
+    """The study's train / validation / test arrays and fitted preprocessing."""
+    spec = validate_spec(study.user_attrs["spec"], origin=f"study {study.study_name!r}")
+    return _splits(study, spec, artifact_store(url, create=False), url)
+
+
 def _splits(study: optuna.Study, spec: SweepSpec, store: Any, url: str) -> Splits:
     key = (url, study.study_name)
     if key not in _SPLITS:

@@ -25,6 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl import budget
 from automl.devices import Slot, plan
+from automl.errors import AutoMLError
 from automl.study import load_study, open_storage
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 STOP_GRACE_S = 25.0  # after Ctrl-C, workers get this long to record their trials
 POLL_S = 0.5
+MAX_FAILED_STARTS = 3  # workers in a row that die without finishing a trial: a broken sweep
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Conductor:
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
         self.stopping = False
+        self.failed_starts = 0
         self.directions = [d.name.lower() for d in study.directions]
 
     def run(self, on_start: Callable[[str], None] | None) -> None:
@@ -146,9 +149,26 @@ class Conductor:
                 if code not in (0, 130) or self.stopping:
                     reason = "interrupted" if self.stopping else "worker_died"
                     reap_orphans(self.study, self.opts.max_retries, reason, pid=proc.pid)
+                if code not in (0, 130) and not self.stopping:
+                    self._count_failure(proc, code)
                 if self._more_wanted():
                     self._spawn(self.slots[number])
         self._report()
+
+    def _count_failure(self, proc: subprocess.Popen[bytes], code: int) -> None:
+        """Stop the sweep when workers keep dying before they finish any trial."""
+        owner = f"{socket.gethostname()}:{proc.pid}"
+        finished = any(
+            t.state.is_finished() and t.user_attrs.get("worker") == owner
+            for t in self.study.get_trials(deepcopy=False)
+        )
+        self.failed_starts = 0 if finished else self.failed_starts + 1
+        if self.failed_starts >= MAX_FAILED_STARTS:
+            self._kill_all()
+            raise AutoMLError(
+                f"{MAX_FAILED_STARTS} worker processes in a row exited with code {code} "
+                "before finishing a trial; their error is printed above"
+            )
 
     def _more_wanted(self) -> bool:
         if self.stopping or (self.deadline is not None and time.time() >= self.deadline):

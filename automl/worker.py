@@ -186,8 +186,9 @@ def main(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
-    _env.load_keras()
+    # Data first: a worker that cannot load it fails before paying for the framework.
     ctx = open_context(name, url, parallel=not alone, slot=slot)
+    _env.load_keras()
     if finalize_only:
         finalize(ctx)
         return 0

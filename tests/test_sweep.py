@@ -164,3 +164,21 @@ def test_multi_objective_pareto(storage: str) -> None:
     assert sweep.directions == ["maximize", "minimize"]
     assert 1 <= len(sweep.pareto_front) <= 3
     assert sweep.best_model() is not None
+
+
+def test_preprocess_turns_raw_rows_into_model_inputs(storage: str, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from tests.test_data import mixed_csv
+
+    path = mixed_csv(tmp_path / "people.csv", n=90)
+    spec = validate_spec(tiny_spec(data={"source": str(path)}, training={"max_epochs": 2}))
+    sweep = automl.tune(spec, trials=1, storage=storage, in_process=True)
+    rows = pd.read_csv(path).drop(columns="label")
+    x = sweep.preprocess(rows.head(5))
+    assert x.shape == (5, 5) and not np.isnan(x).any()
+    out = sweep.best_model().predict(x, verbose=0)
+    assert out.shape == (5, 2)
+    digits = automl.tune(validate_spec(tiny_spec(training={"max_epochs": 1})), trials=1,
+                         storage=storage, in_process=True)
+    assert digits.preprocess(np.full((1, 8, 8, 1), 16.0)).max() == 1.0  # pixels / 16

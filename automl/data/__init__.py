@@ -7,7 +7,9 @@ train part, so every trial and every worker sees the same arrays.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,7 @@ class Splits:
     classes: list[str]
     name: str
     tokenizer: dict[str, Any] | None = None
+    transform: Callable[[Any], np.ndarray] | None = None
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
@@ -165,31 +168,8 @@ def load_source(data: Any, task: str | None = None) -> RawData:
 def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
     """Apply stored split indices; fit preprocessing on the train split only."""
     tr, va, te = split["train"], split["validation"], split["test"]
-    tokenizer = None
-    extra: dict[str, Any] = {}
-    if raw.kind == "tabular":
-        x_train, x_val, x_test = tabular.fit_transform(raw.x, tr, va, te)
-    elif raw.kind == "text":
-        tokenizer = text.fit(raw.x[tr], raw.options)
-        x_train, x_val, x_test = (text.encode(raw.x[i], tokenizer) for i in (tr, va, te))
-        extra["vocab_size"] = len(tokenizer["vocabulary"])
-    elif raw.kind == "audio":
-        # Waveforms stay in [-1, 1]: the model's spectrogram front end expects them so.
-        x = np.asarray(raw.x, dtype="float32")
-        x_train, x_val, x_test = x[tr], x[va], x[te]
-        extra["sample_rate"] = int(raw.options.get("sample_rate", 0))
-    elif raw.kind == "sequence":
-        x_train, x_val, x_test = sequence.standardize(np.asarray(raw.x, "float32"), tr, va, te)
-    elif raw.scale is not None:
-        x = np.asarray(raw.x, dtype="float32") / np.float32(raw.scale)
-        x_train, x_val, x_test = x[tr], x[va], x[te]
-    else:
-        x = np.asarray(raw.x, dtype="float32")
-        mean = x[tr].mean(axis=0)
-        std = x[tr].std(axis=0)
-        std[std == 0] = 1.0
-        x = (x - mean) / std
-        x_train, x_val, x_test = x[tr], x[va], x[te]
+    transform, tokenizer, extra = _fit_inputs(raw, tr)
+    x_train, x_val, x_test = (transform(_rows(raw.x, i)) for i in (tr, va, te))
     y = raw.y
     shape = tuple(int(s) for s in x_train.shape[1:])
     if raw.task == "regression":
@@ -215,7 +195,39 @@ def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
         classes=list(raw.classes),
         name=raw.name,
         tokenizer=tokenizer,
+        transform=transform,
     )
+
+
+def _rows(x: Any, index: np.ndarray) -> Any:
+    return x.iloc[index] if isinstance(x, pd.DataFrame) else x[index]
+
+
+def _fit_inputs(
+    raw: RawData, tr: np.ndarray
+) -> tuple[Callable[[Any], np.ndarray], dict[str, Any] | None, dict[str, Any]]:
+    """The preprocessing of raw samples, fitted on the train split: (transform, tokenizer,
+    extra InputSpec fields)."""
+    if raw.kind == "tabular":
+        return tabular.fit(raw.x, tr), None, {}
+    if raw.kind == "text":
+        tokenizer = text.fit(raw.x[tr], raw.options)
+        encode = functools.partial(text.encode, tokenizer=tokenizer)
+        return encode, tokenizer, {"vocab_size": len(tokenizer["vocabulary"])}
+    if raw.kind == "audio":
+        # Waveforms stay in [-1, 1]: the model's spectrogram front end expects them so.
+        extra = {"sample_rate": int(raw.options.get("sample_rate", 0))}
+        return functools.partial(np.asarray, dtype="float32"), None, extra
+    x = np.asarray(raw.x, dtype="float32")
+    if raw.kind == "sequence":
+        return sequence.standardizer(x, tr), None, {}
+    if raw.scale is not None:
+        scale = np.float32(raw.scale)
+        return lambda new: np.asarray(new, dtype="float32") / scale, None, {}
+    mean = x[tr].mean(axis=0)
+    std = x[tr].std(axis=0)
+    std[std == 0] = 1.0
+    return lambda new: (np.asarray(new, dtype="float32") - mean) / std, None, {}
 
 
 def encode_labels(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -10,6 +10,7 @@ a 3-D ``x`` (samples, steps, features) is read as sequences directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,13 +86,10 @@ def _windows(data: Any, task: str | None) -> RawData:
     return RawData(x, codes, task, "sequence", name, classes=classes)
 
 
-def standardize(
-    x: np.ndarray, tr: np.ndarray, va: np.ndarray, te: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def standardizer(x: np.ndarray, tr: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """Per-feature standardization with the mean and spread of the train samples' steps."""
     flat = x[tr].reshape(-1, x.shape[-1])
     mean = flat.mean(axis=0)
     std = flat.std(axis=0)
     std[std == 0] = 1.0
-    out = ((x - mean) / std).astype("float32")
-    return out[tr], out[va], out[te]
+    return lambda new: ((np.asarray(new, dtype="float32") - mean) / std).astype("float32")

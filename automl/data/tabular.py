@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -112,24 +113,27 @@ def retarget(raw: RawData, task: str) -> RawData:
     return replace(raw, y=codes, task=task, classes=classes)
 
 
-def fit_transform(
-    frame: pd.DataFrame, tr: np.ndarray, va: np.ndarray, te: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Impute, standardize and one-hot encode, with statistics of the train rows only."""
+def fit(frame: pd.DataFrame, tr: np.ndarray) -> Callable[[pd.DataFrame], np.ndarray]:
+    """Impute, standardize and one-hot encode, fitted on the train rows only.
+
+    Returns the transform from raw rows (a DataFrame with the feature columns) to arrays.
+    """
     frame = _clean(frame)
     train = frame.iloc[tr]
     # Columns empty in the train rows, and ID-like strings (a value per row), carry nothing.
     keep = [c for c in frame.columns if train[c].notna().any() and not _id_like(train[c])]
     if not keep:
         raise DataError("the table has no usable feature column (all empty or IDs)")
-    frame = frame[keep]
-    pre = _preprocessor(frame)
-    x_tr = pre.fit_transform(frame.iloc[tr])
-    return (
-        _dense(x_tr),
-        _dense(pre.transform(frame.iloc[va])),
-        _dense(pre.transform(frame.iloc[te])),
-    )
+    pre = _preprocessor(frame[keep])
+    pre.fit(train[keep])
+
+    def transform(rows: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in keep if c not in rows.columns]
+        if missing:
+            raise DataError(f"rows lack feature columns: {', '.join(map(str, missing))}")
+        return _dense(pre.transform(_clean(rows[keep])))
+
+    return transform
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:

@@ -198,3 +198,23 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path: Path) -> None:
         for t in trials
     )
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+
+
+def test_workers_that_cannot_start_stop_the_sweep(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from automl import context
+    from automl.cli import app
+    from automl.spec import validate_spec
+
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(60)))
+    url = str(tmp_path / "journal.log")
+    context.create(validate_spec(tiny_spec(data={"source": str(table)})), "gone", url)
+    table.unlink()  # every worker now fails to load the data
+    result = CliRunner().invoke(
+        app, ["tune", "gone", "--resume", "--trials", "2", "--storage", url, "--no-report"]
+    )
+    assert result.exit_code == 1
+    assert "3 worker processes in a row exited with code 2" in result.output
+    assert not [t for t in trials_of("gone", url) if t.state == TrialState.RUNNING]
