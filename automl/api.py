@@ -97,6 +97,8 @@ def tune(
     if resume:
         if data or target:
             raise AutoMLError("--data and --target cannot change the data of an existing study")
+        if seed is not None:
+            raise AutoMLError("--seed cannot change the seed of an existing study")
         name = study or str(space)
     else:
         spec = _with_overrides(space, data=data, target=target)
@@ -183,8 +185,9 @@ def load(study: str, storage: str | None = None) -> Sweep:
 def studies(storage: str | None = None) -> pd.DataFrame:
     """One row per study in the storage: name, space, task, trials, best value."""
     url = storage_url(storage)
+    opened = open_storage(url)  # one storage (one connection pool) for every study
     rows = []
-    for s in open_storage(url).get_all_studies():
+    for s in opened.get_all_studies():
         attrs = s.user_attrs
         spec = attrs.get("spec", {})
         counts = {state: 0 for state in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
@@ -199,7 +202,7 @@ def studies(storage: str | None = None) -> pd.DataFrame:
                 "best": None,
             }
         )
-        st = optuna.load_study(study_name=s.study_name, storage=open_storage(url))
+        st = optuna.load_study(study_name=s.study_name, storage=opened)
         for t in st.get_trials(deepcopy=False):
             if t.state.name in counts:
                 rows[-1][t.state.name] += 1
@@ -254,7 +257,14 @@ class Sweep:
 
     @property
     def objectives(self) -> list[Objective]:
-        return [Objective.model_validate(o) for o in self.study.user_attrs.get("objectives", [])]
+        stored = self.study.user_attrs.get("objectives")
+        if stored:
+            return [Objective.model_validate(o) for o in stored]
+        # A study automl did not create: its values, in Optuna's directions.
+        return [
+            Objective(metric="value" if i == 0 else f"value_{i}", direction=d.name.lower())
+            for i, d in enumerate(self.study.directions)
+        ]
 
     @property
     def directions(self) -> list[str]:
@@ -339,7 +349,11 @@ class Sweep:
                 continue
             if max_latency_ms is not None and m.get("latency_ms", 0) > max_latency_ms:
                 continue
-            fits.append(keep.Candidate(t.number, tuple(t.values), 0, 0))
+            fits.append(
+                keep.Candidate(
+                    t.number, tuple(t.values), m.get("params_count", 0), m.get("latency_ms", 0)
+                )
+            )
         if not fits:
             raise NoModelError(
                 f"no completed trial of {self.study_name!r} has params <= {max_params} "

@@ -133,7 +133,7 @@ def tune(
         25, "--max-trials-per-worker", min=1, help="Replace a worker after this many trials."
     ),
     max_memory_mb: float | None = typer.Option(
-        None, "--max-memory-mb", help="Replace a worker once its memory passes this."
+        None, "--max-memory-mb", min=1, help="Replace a worker once its memory passes this."
     ),
     max_retries: int = typer.Option(
         2, "--max-retries", min=0, help="Retries of a trial lost to a crash or interrupt."
@@ -277,7 +277,7 @@ def worker(
         None, "--max-trials", min=1, help="Exit after this many trials (to be replaced)."
     ),
     max_memory_mb: float | None = typer.Option(
-        None, "--max-memory-mb", help="Exit once memory passes this (to be replaced)."
+        None, "--max-memory-mb", min=1, help="Exit once memory passes this (to be replaced)."
     ),
     deadline: float | None = typer.Option(
         None, "--deadline", help="Unix time; no new trial after."

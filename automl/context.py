@@ -15,6 +15,7 @@ from typing import Any
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
+from optuna.artifacts.exceptions import ArtifactNotFound
 
 from automl import __version__
 from automl.data import Splits, load_source, make_split, prepare
@@ -199,7 +200,14 @@ def _splits(study: optuna.Study, spec: SweepSpec, store: Any, url: str) -> Split
                 f"{spec.data.source}: the data changed since study {study.study_name!r} "
                 "was created; start a new study"
             )
-        with store.open_reader(attrs["split_artifact"]) as f:
-            split = from_bytes(f.read())
+        try:
+            with store.open_reader(attrs["split_artifact"]) as f:
+                split = from_bytes(f.read())
+        except (ArtifactNotFound, FileNotFoundError):
+            raise DataError(
+                f"study {study.study_name!r}: its data split {attrs['split_artifact']!r} is not "
+                f"in the artifact folder {artifact_dir(url)}; on another machine, point "
+                "AUTOML_ARTIFACTS at the folder the study was created with (a shared one)"
+            ) from None
         _SPLITS[key] = prepare(raw, split)
     return _SPLITS[key]

@@ -23,6 +23,11 @@ def _key(c: Candidate, directions: Sequence[str]) -> float:
     return -c.values[0] if directions[0] == "maximize" else c.values[0]
 
 
+def _rank(c: Candidate, directions: Sequence[str]) -> tuple[float, float, float, int]:
+    """Best objective first; on a tie the smaller, then the faster model (as pick() does)."""
+    return (_key(c, directions), c.params_count, c.latency_ms, c.number)
+
+
 def _dominates(a: Candidate, b: Candidate, directions: Sequence[str]) -> bool:
     ka = (_key(a, directions), a.params_count, a.latency_ms)
     kb = (_key(b, directions), b.params_count, b.latency_ms)
@@ -31,8 +36,7 @@ def _dominates(a: Candidate, b: Candidate, directions: Sequence[str]) -> bool:
 
 def kept(candidates: Sequence[Candidate], directions: Sequence[str], k: int) -> set[int]:
     """Numbers of the trials whose models are kept."""
-    ranked = sorted(candidates, key=lambda c: (_key(c, directions), c.number))
-    top = {c.number for c in ranked[:k]}
+    top = {c.number for c in sorted(candidates, key=lambda c: _rank(c, directions))[:k]}
     front = {
         c.number
         for c in candidates
@@ -42,5 +46,5 @@ def kept(candidates: Sequence[Candidate], directions: Sequence[str], k: int) -> 
 
 
 def ranked(candidates: Sequence[Candidate], directions: Sequence[str]) -> list[Candidate]:
-    """Best first by the first objective."""
-    return sorted(candidates, key=lambda c: (_key(c, directions), c.number))
+    """Best first by the first objective (ties: fewer parameters, lower latency)."""
+    return sorted(candidates, key=lambda c: _rank(c, directions))

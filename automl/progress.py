@@ -15,6 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from automl.budget import RETRIED
+
 
 class SweepProgress:
     """Context manager; pass ``update`` as the ``on_trial`` callback of ``tune``."""
@@ -51,6 +53,8 @@ class SweepProgress:
         self.progress.start()
 
     def update(self, outcome: Any) -> None:
+        if outcome.reason in RETRIED:
+            return  # lost with its worker or interrupted: its retry is the trial that counts
         if outcome.state == TrialState.PRUNED:
             self.counts["pruned"] += 1
         elif outcome.state == TrialState.FAIL:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 STOP_GRACE_S = 25.0  # after Ctrl-C, workers get this long to record their trials
 POLL_S = 0.5
+OWNERLESS_S = 120.0  # a RUNNING trial with no recorded worker this old is orphaned
 MAX_FAILED_STARTS = 3  # workers in a row that die without finishing a trial: a broken sweep
 
 
@@ -64,8 +65,8 @@ def run(
     opts = options or Options()
     study = load_study(name, open_storage(url), url)
     reap_orphans(study, opts.max_retries, reason="lost")
-    if trials is not None:
-        study.set_user_attr("target_trials", budget.done(study.get_trials(deepcopy=False)) + trials)
+    done = budget.done(study.get_trials(deepcopy=False))
+    study.set_user_attr("target_trials", None if trials is None else done + trials)
     study.set_user_attr("max_retries", opts.max_retries)
     deadline = time.time() + timeout if timeout is not None else None
     if opts.in_process:
@@ -124,6 +125,9 @@ class Conductor:
             if on_start is not None:
                 on_start(self.name)
             self._supervise()
+        except BaseException:
+            self._shutdown()
+            raise
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -146,28 +150,31 @@ class Conductor:
                 if code is None:
                     continue
                 del self.procs[number]
-                if code not in (0, 130) or self.stopping:
-                    reason = "interrupted" if self.stopping else "worker_died"
-                    reap_orphans(self.study, self.opts.max_retries, reason, pid=proc.pid)
-                if code not in (0, 130) and not self.stopping:
+                # Whatever the exit code, a trial the worker left RUNNING is lost with it.
+                reason = "interrupted" if self.stopping else "worker_died"
+                reap_orphans(self.study, self.opts.max_retries, reason, pid=proc.pid)
+                if not self.stopping:
                     self._count_failure(proc, code)
                 if self._more_wanted():
                     self._spawn(self.slots[number])
         self._report()
 
     def _count_failure(self, proc: subprocess.Popen[bytes], code: int) -> None:
-        """Stop the sweep when workers keep dying before they finish any trial."""
+        """Stop the sweep when workers keep exiting without finishing a counted trial."""
         owner = f"{socket.gethostname()}:{proc.pid}"
-        finished = any(
-            t.state.is_finished() and t.user_attrs.get("worker") == owner
+        progressed = any(
+            budget.counts(t) and t.user_attrs.get("worker") == owner
             for t in self.study.get_trials(deepcopy=False)
         )
-        self.failed_starts = 0 if finished else self.failed_starts + 1
+        if progressed or (code == 0 and not self._more_wanted()):
+            self.failed_starts = 0
+            return
+        self.failed_starts += 1
         if self.failed_starts >= MAX_FAILED_STARTS:
             self._kill_all()
             raise AutoMLError(
                 f"{MAX_FAILED_STARTS} worker processes in a row exited with code {code} "
-                "before finishing a trial; their error is printed above"
+                "without finishing a trial; their error is printed above"
             )
 
     def _more_wanted(self) -> bool:
@@ -189,7 +196,11 @@ class Conductor:
         # The storage URL travels in the environment, never on a command line that `ps` shows.
         env = {**os.environ, **slot.env(), "AUTOML_STORAGE": self.url}
         self.procs[slot.number] = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     def _stop(self, signum: int, frame: Any) -> None:
@@ -200,6 +211,23 @@ class Conductor:
         for proc in self.procs.values():
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGINT)
+
+    def _shutdown(self) -> None:
+        """Interrupt every worker, wait for them to record their trials, reap the rest."""
+        self.stopping = True
+        for proc in self.procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+        end = time.monotonic() + STOP_GRACE_S
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, end - time.monotonic()))
+        self._kill_all()
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+            reap_orphans(self.study, self.opts.max_retries, "interrupted", pid=proc.pid)
+        self.procs.clear()
 
     def _kill_all(self) -> None:
         for proc in self.procs.values():
@@ -228,7 +256,24 @@ class Conductor:
             "AUTOML_STORAGE": self.url,
             "CUDA_VISIBLE_DEVICES": _first_gpu(self.slots),
         }
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
+        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
+        if done.returncode != 0:
+            import logging
+
+            logging.getLogger("automl").warning(
+                "the test-split evaluation failed (exit code %d); run `automl tune %s --resume "
+                "--trials 1` to retry it",
+                done.returncode,
+                self.name,
+            )
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the conductor dies (Linux), so no worker outlives it."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _first_gpu(slots: list[Slot]) -> str:
@@ -248,6 +293,12 @@ def reap_orphans(
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = str(t.user_attrs.get("worker", ""))
         owner_host, _, owner_pid = owner.rpartition(":")
+        if not owner and pid is None and _older_than(t, OWNERLESS_S):
+            # Killed between ask() and recording its owner: nobody will ever finish it.
+            _fail(study, t, reason)
+            budget.requeue(study, t, max_retries)
+            reaped.append(t.number)
+            continue
         if owner_host != host or not owner_pid.isdigit():
             continue
         if pid is not None and int(owner_pid) != pid:
@@ -266,6 +317,11 @@ def _fail(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
         storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
         storage.set_trial_user_attr(trial._trial_id, "fail_detail", f"worker {reason}")
         study.tell(trial.number, state=TrialState.FAIL)
+
+
+def _older_than(trial: FrozenTrial, seconds: float) -> bool:
+    start = trial.datetime_start
+    return start is not None and time.time() - start.timestamp() > seconds
 
 
 def _alive(pid: int) -> bool:

@@ -42,8 +42,21 @@ def suggest(trial: Any, spec: SweepSpec) -> dict[str, Any]:
 
 
 def _ordered(params: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Unconditional parameters first, so conditions can refer to them."""
-    return sorted(params.items(), key=lambda kv: kv[1].when is not None)
+    """Every parameter after those its ``when`` refers to (the spec rejects cycles)."""
+    out: list[tuple[str, Any]] = []
+    placed: set[str] = set()
+    pending = dict(params)
+    while pending:
+        ready = [
+            (name, p)
+            for name, p in pending.items()
+            if all(dep in placed or dep not in params for dep in (p.when or {}))
+        ]
+        for name, p in ready or list(pending.items()):  # a cycle cannot pass validation
+            out.append((name, p))
+            placed.add(name)
+            del pending[name]
+    return out
 
 
 def _active(param: Any, hp: dict[str, Any]) -> bool:

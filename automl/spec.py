@@ -261,6 +261,7 @@ class SweepSpec(_Strict):
     @model_validator(mode="after")
     def _semantics(self) -> SweepSpec:
         _check_family(self)
+        _check_when_cycles(self)
         _check_objectives(self)
         if self.sampler.name == "grid":
             _check_grid(self)
@@ -329,11 +330,30 @@ def _check_param(
     for cond in param.when or {}:
         if cond not in allowed:
             raise ValueError(f"{where}.when: unknown parameter {cond!r}")
+        if cond == name:
+            raise ValueError(f"{where}.when: a parameter cannot depend on itself")
+
+
+def _check_when_cycles(spec: SweepSpec) -> None:
+    for section in ("search", "augmentation"):
+        params = getattr(spec, section)
+        for start in params:
+            seen, todo = set(), [start]
+            while todo:
+                name = todo.pop()
+                for dep in params[name].when or {} if name in params else {}:
+                    if dep == start:
+                        raise ValueError(f"{section}.{start}.when: conditions form a cycle")
+                    if dep not in seen:
+                        seen.add(dep)
+                        todo.append(dep)
 
 
 def _check_objectives(spec: SweepSpec) -> None:
     tasks = [spec.task] if spec.task else list(TASKS)
     valid = sorted({m for t in tasks for m in METRICS[t]} | set(MODEL_METRICS))
+    if isinstance(spec.objective, list) and not spec.objective:
+        raise ValueError("objective: give at least one metric, e.g. val_accuracy")
     objs = spec.objectives(spec.task or "classification") if spec.objective else []
     for obj in objs:
         if obj.metric not in valid:

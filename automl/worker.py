@@ -81,7 +81,8 @@ def work(
             return "max_trials"
         if limits.deadline is not None and time.time() >= limits.deadline:
             return "deadline"
-        if limits.max_memory_mb is not None and _rss_mb() > limits.max_memory_mb:
+        # Only after a trial: a bound below a fresh worker's size must not stop every worker.
+        if limits.max_memory_mb is not None and ran and _rss_mb() > limits.max_memory_mb:
             return "memory"
         trial = claim(ctx, limits.deadline)
         if trial is None:
@@ -109,12 +110,20 @@ def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
             if target is None or budget.used(trials) < target:
                 trial = ctx.study.ask()
                 trial.set_user_attr("worker", worker_id())
+                _first_beat(ctx, trial)
                 return trial
             if budget.done(trials) >= target:
                 return None
         if deadline is not None and time.time() >= deadline:
             return None
         time.sleep(WAIT_S)
+
+
+def _first_beat(ctx: Context, trial: optuna.Trial) -> None:
+    """Beat once at once: Optuna never marks a trial stale that has not beaten yet."""
+    storage = ctx.study._storage
+    if isinstance(storage, BaseHeartbeat) and storage.get_heartbeat_interval():
+        storage.record_heartbeat(trial._trial_id)
 
 
 @contextlib.contextmanager

@@ -74,3 +74,18 @@ def test_grid_space_lists_every_value() -> None:
     assert space["n_layers"] == [1, 2]
     assert space["units_0"] == space["units_1"] == [8, 16, 24]
     assert space["dropout"] == [0.0, 0.1, 0.2]
+
+
+def test_conditions_follow_their_dependencies_whatever_the_yaml_order() -> None:
+    spec = validate_spec(
+        tiny_spec(
+            search={
+                "weight_decay": {"low": 0.001, "high": 0.01, "when": {"momentum": 0.5}},
+                "momentum": {"choices": [0.5], "when": {"optimizer": "sgd"}},
+                "optimizer": ["sgd"],
+            }
+        )
+    )
+    trial = optuna.create_study().ask()
+    hp = suggest(trial, spec)
+    assert hp["momentum"] == 0.5 and "weight_decay" in trial.params

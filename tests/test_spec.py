@@ -94,6 +94,20 @@ def test_spec_is_immutable() -> None:
         ({"data": {"source": "digits", "validation": 0.5, "test": 0.5}}, "must be < 0.9"),
         ({"sampler": {"name": "grid"}}, "the grid sampler needs 'choices' or a float 'step'"),
         ({"data": {}}, "data.source: required field is missing"),
+        ({"objective": []}, "objective: give at least one metric"),
+        (
+            {"search": {"dropout": {"low": 0.0, "high": 0.2, "when": {"dropout": 0.1}}}},
+            "search.dropout.when: a parameter cannot depend on itself",
+        ),
+        (
+            {
+                "search": {
+                    "momentum": {"low": 0.1, "high": 0.9, "when": {"weight_decay": 0.1}},
+                    "weight_decay": {"low": 0.0, "high": 0.2, "when": {"momentum": 0.5}},
+                }
+            },
+            "conditions form a cycle",
+        ),
     ],
 )
 def test_bad_specs_name_field_and_rule(change: dict, expected: str, tmp_path: Path) -> None:

@@ -179,6 +179,10 @@ def test_preprocess_turns_raw_rows_into_model_inputs(storage: str, tmp_path: Pat
     assert x.shape == (5, 5) and not np.isnan(x).any()
     out = sweep.best_model().predict(x, verbose=0)
     assert out.shape == (5, 2)
-    digits = automl.tune(validate_spec(tiny_spec(training={"max_epochs": 1})), trials=1,
-                         storage=storage, in_process=True)
+    digits = automl.tune(
+        validate_spec(tiny_spec(training={"max_epochs": 1})),
+        trials=1,
+        storage=storage,
+        in_process=True,
+    )
     assert digits.preprocess(np.full((1, 8, 8, 1), 16.0)).max() == 1.0  # pixels / 16

@@ -218,3 +218,30 @@ def test_workers_that_cannot_start_stop_the_sweep(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "3 worker processes in a row exited with code 2" in result.output
     assert not [t for t in trials_of("gone", url) if t.state == TrialState.RUNNING]
+
+
+def test_workers_dying_in_every_trial_stop_the_sweep(tmp_path: Path) -> None:
+    """A trial that kills its worker each time must not respawn workers for ever."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('AUTOML_TEST_CRASH'):\n"
+        "    import automl.worker\n"
+        "    automl.worker._train = lambda *a, **k: os._exit(1)\n"
+    )
+    url = str(tmp_path / "journal.log")
+    env = {"AUTOML_TEST_CRASH": "1", "PYTHONPATH": str(hook)}
+    proc = automl(
+        "tune", str(slow_spec(tmp_path)), "--study", "c", "--trials", "2", "--storage", url, env=env
+    )
+    out, _ = proc.communicate(timeout=240)
+    assert proc.returncode == 1, out
+    assert "worker processes in a row exited with code 1" in out and "Traceback" not in out
+    trials = trials_of("c", url)
+    assert trials and all(
+        t.user_attrs.get("fail_reason") == "worker_died"
+        for t in trials
+        if t.state == TrialState.FAIL
+    )
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
