@@ -41,8 +41,8 @@ def load(data: Any, task: str | None) -> RawData:
 
 
 def _windows(data: Any, task: str | None) -> RawData:
-    from automl.data import RawData, encode_labels
-    from automl.data.tabular import _default_target, infer_task, read_csv
+    from automl.data import RawData
+    from automl.data.tabular import _default_target, infer_task, read_csv, targets
 
     if not data.window:
         raise DataError(f"{data.source}: data.window: a time-series CSV needs a window length")
@@ -74,16 +74,8 @@ def _windows(data: Any, task: str | None) -> RawData:
     keep = ~pd.isna(y_raw)
     x, y_raw = x[keep], y_raw[keep]
     name = Path(data.source).name
-    if task == "regression":
-        try:
-            y = np.asarray(y_raw, dtype="float32")
-        except ValueError:
-            raise DataError(
-                f"{data.source}: target column {target!r} is not numeric; use task: classification"
-            ) from None
-        return RawData(x, y, task, "sequence", name)
-    codes, classes = encode_labels(y_raw)
-    return RawData(x, codes, task, "sequence", name, classes=classes)
+    y, classes = targets(y_raw, task, data.source, target)
+    return RawData(x, y, task, "sequence", name, classes=classes)
 
 
 def standardizer(x: np.ndarray, tr: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

@@ -47,7 +47,7 @@ def read_csv(path: str, data: Any = None, *, strict: bool = True) -> pd.DataFram
 
 def load_csv(path: str, target: str | None, task: str | None, options: Any = None) -> RawData:
     """A table: features as a DataFrame, targets encoded (``options``: the DataSpec)."""
-    from automl.data import RawData, encode_labels
+    from automl.data import RawData
 
     frame = read_csv(path, options, strict=False)
     if frame.shape[1] < 2:
@@ -64,16 +64,22 @@ def load_csv(path: str, target: str | None, task: str | None, options: Any = Non
     y_raw = frame.pop(target)
     task = task or infer_task(y_raw.to_numpy())
     name = path.rsplit("/", 1)[-1]
+    y, classes = targets(y_raw.to_numpy(), task, path, target)
+    return RawData(frame, y, task, "tabular", name, classes=classes)
+
+
+def targets(y_raw: Any, task: str, source: str, column: str) -> tuple[np.ndarray, list[str]]:
+    """Floats for regression; class indices and class names for classification."""
+    from automl.data import encode_labels
+
     if task == "regression":
         try:
-            y = pd.to_numeric(y_raw).to_numpy(dtype="float32")
-        except ValueError:
+            return pd.to_numeric(pd.Series(np.asarray(y_raw))).to_numpy(dtype="float32"), []
+        except (ValueError, TypeError):
             raise DataError(
-                f"{path}: target column {target!r} is not numeric; use task: classification"
+                f"{source}: target column {column!r} is not numeric; use task: classification"
             ) from None
-        return RawData(frame, y, task, "tabular", name)
-    codes, classes = encode_labels(y_raw.to_numpy())
-    return RawData(frame, codes, task, "tabular", name, classes=classes)
+    return encode_labels(np.asarray(y_raw))
 
 
 def _default_target(frame: pd.DataFrame) -> str:

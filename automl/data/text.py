@@ -39,8 +39,8 @@ def tokens(text: str, mode: str) -> list[str]:
 
 def load(data: Any, task: str | None) -> RawData:
     """Read the text and label columns of a CSV."""
-    from automl.data import RawData, encode_labels
-    from automl.data.tabular import _default_target, infer_task, read_csv
+    from automl.data import RawData
+    from automl.data.tabular import _default_target, infer_task, read_csv, targets
 
     frame = read_csv(data.source, data)
     column = _text_column(frame, data)
@@ -63,16 +63,8 @@ def load(data: Any, task: str | None) -> RawData:
         "max_length": data.max_length,
         "max_vocab": data.max_vocab,
     }
-    if task == "regression":
-        try:
-            y = np.asarray(y_raw, dtype="float32")
-        except ValueError:
-            raise DataError(
-                f"{data.source}: target column {target!r} is not numeric; use task: classification"
-            ) from None
-        return RawData(x, y, task, "text", name, options=options)
-    codes, classes = encode_labels(y_raw)
-    return RawData(x, codes, task, "text", name, classes=classes, options=options)
+    y, classes = targets(y_raw, task, data.source, target)
+    return RawData(x, y, task, "text", name, classes=classes, options=options)
 
 
 def _text_column(frame: Any, data: Any) -> str:
