@@ -74,6 +74,11 @@ def test_missing_target_column(in_tmp: Path) -> None:
     assert code == 2 and "no column 'kind'; columns: a, b, label" in out
 
 
+def test_target_on_a_builtin_dataset(in_tmp: Path) -> None:
+    code, out = run("tune", "digits_mlp", "--target", "label", "--trials", "1")
+    assert code == 2 and "'digits' is a built-in dataset with its own target" in out
+
+
 def test_data_override_missing_file(in_tmp: Path) -> None:
     code, out = run("tune", "digits_mlp", "--data", "nope.csv", "--trials", "1")
     assert code == 2 and "nope.csv: data file not found" in out

@@ -141,6 +141,11 @@ def load_source(data: Any, task: str | None = None) -> RawData:
     """Read the samples a :class:`~automl.spec.DataSpec` points at."""
     kind = data.kind or infer_kind(data.source, data)
     if kind == "builtin":
+        if data.target:
+            raise DataError(
+                f"data.target: {data.source!r} is a built-in dataset with its own target; "
+                "a target column applies to CSV sources"
+            )
         raw = builtin.load(data.source)
     elif kind == "csv":
         raw = tabular.load_csv(data.source, data.target, task, tabular.read_options(data))

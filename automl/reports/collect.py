@@ -166,7 +166,10 @@ def collect_study(sweep: Sweep) -> StudyData:
         sizes={str(k): int(v) for k, v in (data.get("sizes") or {}).items()},
         objectives=objectives,
         counts=dict(Counter(t.state for t in trials)),
-        fail_reasons=dict(Counter(t.fail_reason or "unknown" for t in trials if t.state == "FAIL")),
+        fail_reasons=dict(
+            # Optuna fails a trial whose heartbeat stopped before any reason can be stored.
+            Counter(t.fail_reason or "lost" for t in trials if t.state == "FAIL")
+        ),
         compute_s=sum(t.duration_s for t in trials),
         trials=trials,
         params=_params(frozen),
