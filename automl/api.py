@@ -320,17 +320,22 @@ class Sweep:
 
     def model(self, trial_number: int) -> keras.Model:
         """The saved model of one trial (only kept trials have one)."""
+        store, aid = self._saved(trial_number)
+        return artifacts.load_model(store, aid)
+
+    def _saved(self, trial_number: int) -> tuple[Any, str]:
+        """The artifact store and id of a trial's saved model, or NoModelError."""
         trials = {t.number: t for t in self.study.get_trials(deepcopy=False)}
         if trial_number not in trials:
             raise NoModelError(f"study {self.study_name!r} has no trial {trial_number}")
         aid = trials[trial_number].user_attrs.get("artifact_id")
-        store = artifact_store(self.storage)
+        store = artifact_store(self.storage, create=False)
         if not artifacts.has(store, aid):
             raise NoModelError(
                 f"trial {trial_number} of {self.study_name!r} has no saved model "
                 f"(only the best {self.spec.keep} and the size/latency front are kept)"
             )
-        return artifacts.load_model(store, str(aid))
+        return store, str(aid)
 
     def pick(
         self, max_params: int | None = None, max_latency_ms: float | None = None
@@ -404,12 +409,8 @@ class Sweep:
         A text study's tokenizer is written beside it as ``<name>.tokenizer.json``.
         """
         number = self._best().number if trial_number is None else trial_number
-        t = next((t for t in self.study.get_trials(deepcopy=False) if t.number == number), None)
-        aid = t.user_attrs.get("artifact_id") if t else None
-        store = artifact_store(self.storage)
-        if not artifacts.has(store, aid):
-            raise NoModelError(f"trial {number} of {self.study_name!r} has no saved model")
-        out = artifacts.copy_to(store, str(aid), path)
+        store, aid = self._saved(number)
+        out = artifacts.copy_to(store, aid, path)
         tokenizer = self.tokenizer()
         if tokenizer is not None:
             from automl.data.text import save_tokenizer

@@ -31,16 +31,30 @@ def best_trials(ctx_or_study: Any, directions: Sequence[str]) -> list[FrozenTria
     return sorted(study.best_trials, key=lambda t: (sign * t.values[0], t.number))
 
 
-def _to_evaluate(study: Any, store: Any, directions: Sequence[str], keep_k: int) -> list[int]:
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    cands = [
-        keep.Candidate(t.number, tuple(t.values), 0, 0)
-        for t in done
+def _needed(
+    study: Any, store: Any, directions: Sequence[str], keep_k: int
+) -> tuple[list[int], int | None]:
+    """Kept models still to evaluate on test, and the best trial's number.
+
+    The kept top K and the best trial(s) need test metrics once; the best one also needs
+    its report data (``best_eval``) again whenever a new trial became the best.
+    """
+    attrs = study.user_attrs
+    tested = attrs.get("test_metrics", {})
+    saved = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if artifacts.has(store, t.user_attrs.get("artifact_id"))
     ]
-    todo = [c.number for c in keep.ranked(cands, directions)[:keep_k]]
+    cands = [keep.Candidate(t.number, tuple(t.values), 0, 0) for t in saved]
+    order = [c.number for c in keep.ranked(cands, directions)[:keep_k]]
     best = best_trials(study, directions)
-    return todo + [t.number for t in best if t.number not in todo]
+    with_model = {t.number for t in saved}
+    order += [t.number for t in best if t.number in with_model and t.number not in order]
+    best_number = best[0].number if best else None
+    stale_best = attrs.get("best_eval", {}).get("trial") != best_number
+    needed = [n for n in order if str(n) not in tested or (n == best_number and stale_best)]
+    return needed, best_number
 
 
 def pending(study: Any, url: str) -> bool:
@@ -50,18 +64,8 @@ def pending(study: Any, url: str) -> bool:
 
     attrs = study.user_attrs
     directions = [Objective.model_validate(o).resolved_direction for o in attrs["objectives"]]
-    store = artifact_store(url)
     keep_k = int(attrs.get("spec", {}).get("keep", 5))
-    tested = attrs.get("test_metrics", {})
-    best = best_trials(study, directions)
-    stale_best = best and attrs.get("best_eval", {}).get("trial") != best[0].number
-    if stale_best and artifacts.has(store, best[0].user_attrs.get("artifact_id")):
-        return True
-    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
-    return any(
-        str(n) not in tested and artifacts.has(store, by_number[n].user_attrs.get("artifact_id"))
-        for n in _to_evaluate(study, store, directions, keep_k)
-    )
+    return bool(_needed(study, artifact_store(url, create=False), directions, keep_k)[0])
 
 
 def finalize(ctx: Context) -> dict[str, dict[str, float]]:
@@ -70,23 +74,12 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
 
     study = ctx.study
     results: dict[str, dict[str, float]] = dict(study.user_attrs.get("test_metrics", {}))
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    todo = _to_evaluate(study, ctx.store, ctx.directions, ctx.spec.keep)
-    best = best_trials(study, ctx.directions)
-    by_number = {t.number: t for t in done}
-    data = ctx.splits
-    best_number = best[0].number if best else None
-    stored_best = study.user_attrs.get("best_eval", {}).get("trial")
-    for number in todo:
-        t = by_number[number]
-        aid = t.user_attrs.get("artifact_id")
-        if not artifacts.has(ctx.store, aid):
-            continue
-        if str(number) in results and not (number == best_number and stored_best != number):
-            continue
-        model = artifacts.load_model(ctx.store, str(aid))
-        out = training.predict(model, data.x_test)
-        results[str(number)] = training.score(ctx.task, data.y_test, out)
+    needed, best_number = _needed(study, ctx.store, ctx.directions, ctx.spec.keep)
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    for number in needed:
+        model = artifacts.load_model(ctx.store, str(by_number[number].user_attrs["artifact_id"]))
+        out = training.predict(model, ctx.splits.x_test)
+        results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
             study.set_user_attr("best_eval", _best_eval(ctx, number, model, out))
     study.set_user_attr("test_metrics", results)

@@ -88,7 +88,7 @@ class HParam:
         default: value used when the search space leaves it out.
         check: rule for any value it may take; returns an error text or None.
         per_layer: may be drawn once per layer (``per_layer: true`` in YAML).
-        doc: one line for ``automl spaces --params``.
+        doc: one line saying what the parameter does.
     """
 
     default: Any
