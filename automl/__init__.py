@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from automl import _env
+from automl._version import __version__
 
 _env.quiet()
 
-from automl.api import Sweep, compare, load, studies, tune  # noqa: E402
+from automl.api import Sweep, load  # noqa: E402
 from automl.errors import AutoMLError  # noqa: E402
-from automl.spec import SweepSpec, load_spec  # noqa: E402
+from automl.records import StudyRecord, TrialRecord  # noqa: E402
+from automl.spaces import load_spec  # noqa: E402
+from automl.spec import SweepSpec  # noqa: E402
+from automl.sweeps import compare, studies, tune  # noqa: E402
 
 __all__ = [
     "AutoMLError",
+    "StudyRecord",
     "Sweep",
     "SweepSpec",
+    "TrialRecord",
     "__version__",
     "compare",
     "load",

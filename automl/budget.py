@@ -1,8 +1,8 @@
 """How many trials a sweep still owes, and a lock so local workers never overshoot.
 
 A trial counts toward ``--trials`` when it completed, was pruned, or failed on its own
-(``nan``, ``error``). A trial lost to a crash, a kill or an interrupt does not count: it
-is retried, and the retry counts instead.
+(``nan``, ``error``, ``no_progress``). A trial lost to a crash, a kill or an interrupt
+does not count: it is retried, and the retry counts instead.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-OWN_FAILURES = ("nan", "error")
+from automl import records
+
+OWN_FAILURES = ("nan", "error", "no_progress", "oom", "disk_full")
 RETRIED = ("interrupted", "worker_died", "lost")
 
 
@@ -24,7 +26,9 @@ def counts(trial: FrozenTrial) -> bool:
     """Whether a finished trial counts toward the budget."""
     if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
         return True
-    return trial.state == TrialState.FAIL and trial.user_attrs.get("fail_reason") in OWN_FAILURES
+    return (
+        trial.state == TrialState.FAIL and trial.user_attrs.get(records.FAIL_REASON) in OWN_FAILURES
+    )
 
 
 def used(trials: Sequence[FrozenTrial]) -> int:
@@ -49,19 +53,19 @@ def local_lock(folder: Path, study_name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial, max_retries: int) -> bool:
+def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> bool:
     """Enqueue a trial's parameters again after a crash or interrupt, within the retry cap."""
     attrs = trial.user_attrs
-    done_retries = int(attrs.get("retry", 0))
-    if done_retries >= max_retries or not trial.params:
+    done_retries = int(attrs.get(records.RETRY, 0))
+    if done_retries >= records.max_retries(study) or not trial.params:
         return False
-    origin = attrs.get("retry_of", trial.number)
+    origin = attrs.get(records.RETRY_OF, trial.number)
     study.enqueue_trial(
-        dict(trial.params), user_attrs={"retry_of": origin, "retry": done_retries + 1}
+        dict(trial.params), user_attrs={records.RETRY_OF: origin, records.RETRY: done_retries + 1}
     )
     return True
 
 
 def retry_stale(study: optuna.Study, trial: FrozenTrial) -> None:
     """Optuna's failed-trial callback for trials whose worker stopped its heartbeat."""
-    requeue(study, trial, int(study.user_attrs.get("max_retries", 2)))
+    requeue(study, trial)

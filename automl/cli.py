@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from automl.errors import AutoMLError
+from automl.options import DEFAULTS as D
+from automl.options import TRIALS
 
 app = typer.Typer(
     name="automl",
@@ -94,7 +96,7 @@ def spaces(
     ),
 ) -> None:
     """List the ready search spaces, or validate a file."""
-    from automl.spec import load_spec, ready_spaces
+    from automl.spaces import load_spec, ready_spaces
 
     if validate is not None:
         spec = load_spec(validate)
@@ -109,13 +111,14 @@ def spaces(
         out.print(f"{name:<20} {spec.model.family:<6} {spec.description}", soft_wrap=True)
 
 
+# long: one parameter per option, each with its help; the body is short.
 @command
 def tune(
     space: str = typer.Argument(
         ..., help="A ready space's name or a YAML path; with --resume, the study to continue."
     ),
     study: str | None = typer.Option(None, "--study", help="Study name (default: the space's)."),
-    trials: int = typer.Option(20, "--trials", min=1, help="Trials to run now."),
+    trials: int = typer.Option(TRIALS, "--trials", min=1, help="Trials to run now."),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds; no new trial after."),
     seed: int | None = typer.Option(None, "--seed", help="Sampler seed."),
     storage: str | None = StorageOpt,
@@ -123,27 +126,41 @@ def tune(
     target: str | None = typer.Option(None, "--target", help="Target column of a CSV."),
     resume: bool = typer.Option(False, "--resume", help="Continue an existing study."),
     gpus: str = typer.Option(
-        "auto", "--gpus", help="auto (every GPU; CPU when none), none, or ids like 0,2."
+        D.gpus, "--gpus", help="auto (every GPU; CPU when none), none, or ids like 0,2."
     ),
-    trials_per_gpu: int = typer.Option(1, "--trials-per-gpu", min=1, help="Workers per GPU."),
+    trials_per_gpu: int = typer.Option(
+        D.trials_per_gpu, "--trials-per-gpu", min=1, help="Workers per GPU."
+    ),
     workers: int | None = typer.Option(
-        None, "--workers", min=1, help="CPU workers when no GPU is used (default 1)."
+        D.workers, "--workers", min=1, help="CPU workers when no GPU is used (default 1)."
     ),
     max_trials_per_worker: int = typer.Option(
-        25, "--max-trials-per-worker", min=1, help="Replace a worker after this many trials."
+        D.max_trials_per_worker,
+        "--max-trials-per-worker",
+        min=1,
+        help="Replace a worker after this many trials.",
     ),
     max_memory_mb: float | None = typer.Option(
-        None, "--max-memory-mb", min=1, help="Replace a worker once its memory passes this."
+        D.max_memory_mb,
+        "--max-memory-mb",
+        min=1,
+        help="Replace a worker once its memory passes this.",
     ),
     max_retries: int = typer.Option(
-        2, "--max-retries", min=0, help="Retries of a trial lost to a crash or interrupt."
+        D.max_retries,
+        "--max-retries",
+        min=0,
+        help="Retries of a trial lost to a crash or interrupt.",
     ),
     in_process: bool = typer.Option(
         False, "--in-process", help="Train in this process (no workers; for debugging)."
     ),
     no_report: bool = typer.Option(False, "--no-report", help="Write no HTML report."),
     report_every: int = typer.Option(
-        10, "--report-every", min=0, help="Refresh the report every N trials (0: at the end)."
+        D.report_every,
+        "--report-every",
+        min=0,
+        help="Refresh the report every N trials (0: at the end).",
     ),
 ) -> None:
     """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
@@ -162,7 +179,7 @@ def tune(
             target=target,
             resume=resume,
             on_trial=progress.update,
-            on_start=progress.start,
+            on_start=lambda name: progress.start(name, automl.load(name, storage).objectives[0]),
             gpus=gpus,
             trials_per_gpu=trials_per_gpu,
             workers=workers,
@@ -183,7 +200,7 @@ def tune(
 
 
 def _summary(sweep: Any) -> None:
-    from automl.study import mask
+    from automl.storage import mask
 
     board = sweep.leaderboard()
     done = board[board["state"] == "COMPLETE"]
@@ -244,12 +261,11 @@ def best(study: str = typer.Argument(...), storage: str | None = StorageOpt) -> 
     sweep = automl.load(study, storage)
     t = sweep.best_trial
     out.print(f"study {_escape(study)}: best trial {t.number}")
-    for obj, value in zip(sweep.objectives, t.values, strict=True):
+    for obj, value in zip(sweep.objectives, t.values or [], strict=False):
         out.print(f"  validation {obj.metric}: {value:.6g}")
     for key, value in sweep.test_metrics.items():
         out.print(f"  test {key}: {value:.6g}")
-    m = t.user_attrs.get("metrics", {})
-    out.print(f"  params_count: {m.get('params_count')}, latency_ms: {m.get('latency_ms')}")
+    out.print(f"  params_count: {_cell(t.params_count)}, latency_ms: {_cell(t.latency_ms)}")
     out.print("  params:")
     for key, value in t.params.items():
         out.print(f"    {_escape(key)}: {_escape(_cell(value))}")
@@ -287,8 +303,9 @@ def worker(
     finalize_only: bool = typer.Option(False, "--finalize-only", hidden=True),
 ) -> None:
     """Run trials of an existing study until its budget is spent (any machine)."""
-    from automl.study import storage_url
-    from automl.worker import Limits, main
+    from automl.process import main
+    from automl.storage import storage_url
+    from automl.worker import Limits
 
     limits = Limits(max_trials=max_trials, max_memory_mb=max_memory_mb, deadline=deadline)
     code = main(
@@ -299,7 +316,7 @@ def worker(
 
 @command
 def devices(
-    gpus: str = typer.Option("auto", "--gpus", help="auto, none, or ids like 0,2."),
+    gpus: str = typer.Option(D.gpus, "--gpus", help="auto, none, or ids like 0,2."),
     trials_per_gpu: int = typer.Option(1, "--trials-per-gpu", min=1),
     workers: int | None = typer.Option(None, "--workers", min=1),
 ) -> None:
@@ -332,9 +349,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of one study, or comparing several."""
     import automl
-    from automl.reports import write_report
 
-    path = write_report([automl.load(name, storage) for name in studies], output)
+    path = automl.compare([automl.load(name, storage) for name in studies], output)
     out.print(f"wrote {path}")
 
 

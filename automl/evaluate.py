@@ -11,28 +11,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from optuna.trial import FrozenTrial, TrialState
+import optuna
 
-from automl import artifacts, keep
+from automl import records, storage
 from automl.context import Context
+from automl.ranking import Objective, best, ranked
+from automl.records import TrialRecord
 
 MAX_POINTS = 2000  # predicted-vs-actual points stored for regression plots
 
 
-def best_trials(ctx_or_study: Any, directions: Sequence[str]) -> list[FrozenTrial]:
-    """The best trial (single objective) or the Pareto front, best first by objective 1."""
-    study = getattr(ctx_or_study, "study", ctx_or_study)
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
-        return []
-    if len(directions) == 1:
-        return [study.best_trial]
-    sign = -1 if directions[0] == "maximize" else 1
-    return sorted(study.best_trials, key=lambda t: (sign * t.values[0], t.number))
-
-
 def _needed(
-    study: Any, store: Any, directions: Sequence[str], keep_k: int
+    study: optuna.Study, trials: Sequence[TrialRecord], objectives: Sequence[Objective], keep: int
 ) -> tuple[list[int], int | None]:
     """Kept models still to evaluate on test, and the best trial's number.
 
@@ -40,32 +30,21 @@ def _needed(
     its report data (``best_eval``) again whenever a new trial became the best.
     """
     attrs = study.user_attrs
-    tested = attrs.get("test_metrics", {})
-    saved = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if artifacts.has(store, t.user_attrs.get("artifact_id"))
-    ]
-    cands = [keep.Candidate(t.number, tuple(t.values), 0, 0) for t in saved]
-    order = [c.number for c in keep.ranked(cands, directions)[:keep_k]]
-    best = best_trials(study, directions)
-    with_model = {t.number for t in saved}
-    order += [t.number for t in best if t.number in with_model and t.number not in order]
-    best_number = best[0].number if best else None
-    stale_best = attrs.get("best_eval", {}).get("trial") != best_number
+    tested = attrs.get(records.TEST_METRICS, {})
+    saved = [t for t in trials if t.has_model and t.state == "COMPLETE"]
+    order = [t.number for t in ranked(saved, objectives)[:keep]]
+    top = best(saved, objectives)
+    order += [t.number for t in top if t.number not in order]
+    best_number = top[0].number if top else None
+    stale_best = (attrs.get(records.BEST_EVAL) or {}).get("trial") != best_number
     needed = [n for n in order if str(n) not in tested or (n == best_number and stale_best)]
     return needed, best_number
 
 
-def pending(study: Any, url: str) -> bool:
+def pending(study: optuna.Study, url: str) -> bool:
     """Whether some kept model still lacks test metrics (no Keras needed to tell)."""
-    from automl.spec import Objective
-    from automl.study import artifact_store
-
-    attrs = study.user_attrs
-    directions = [Objective.model_validate(o).resolved_direction for o in attrs["objectives"]]
-    keep_k = int(attrs.get("spec", {}).get("keep", 5))
-    return bool(_needed(study, artifact_store(url, create=False), directions, keep_k)[0])
+    record = records.read_study(study, url)
+    return bool(_needed(study, record.trials, record.objectives, record.keep)[0])
 
 
 def finalize(ctx: Context) -> dict[str, dict[str, float]]:
@@ -73,16 +52,16 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     from automl import training
 
     study = ctx.study
-    results: dict[str, dict[str, float]] = dict(study.user_attrs.get("test_metrics", {}))
-    needed, best_number = _needed(study, ctx.store, ctx.directions, ctx.spec.keep)
-    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    record = records.read_study(study, ctx.url)
+    results: dict[str, dict[str, float]] = dict(record.test_metrics)
+    needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
     for number in needed:
-        model = artifacts.load_model(ctx.store, str(by_number[number].user_attrs["artifact_id"]))
+        model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
         out = training.predict(model, ctx.splits.x_test)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
-            study.set_user_attr("best_eval", _best_eval(ctx, number, model, out))
-    study.set_user_attr("test_metrics", results)
+            study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, model, out))
+    study.set_user_attr(records.TEST_METRICS, results)
     return results
 
 

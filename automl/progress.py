@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from optuna.trial import TrialState
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -16,6 +13,8 @@ from rich.progress import (
 )
 
 from automl.budget import RETRIED
+from automl.ranking import Objective
+from automl.records import TrialRecord
 
 
 class SweepProgress:
@@ -23,6 +22,7 @@ class SweepProgress:
 
     def __init__(self, console: Console, total: int | None) -> None:
         self.total = total
+        self.objective: Objective | None = None
         self.best: float | None = None
         self.counts = {"pruned": 0, "failed": 0}
         self.progress = Progress(
@@ -42,28 +42,30 @@ class SweepProgress:
     def __enter__(self) -> SweepProgress:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def start(self, study_name: str) -> None:
+    def start(self, study_name: str, objective: Objective) -> None:
         """Show the bar once the study exists (bad input fails before any bar is drawn)."""
         from rich.markup import escape
 
+        self.objective = objective
         self.progress.console.print(f"study [bold]{escape(study_name)}[/bold]", soft_wrap=True)
         self.progress.start()
 
-    def update(self, outcome: Any) -> None:
-        if outcome.reason in RETRIED:
+    def update(self, outcome: TrialRecord) -> None:
+        if outcome.fail_reason in RETRIED:
             return  # lost with its worker or interrupted: its retry is the trial that counts
-        if outcome.state == TrialState.PRUNED:
+        if outcome.state == "PRUNED":
             self.counts["pruned"] += 1
-        elif outcome.state == TrialState.FAIL:
+        elif outcome.state == "FAIL":
             self.counts["failed"] += 1
-        elif outcome.values:
-            value = outcome.values[0]
-            maximize = outcome.direction == "maximize"
-            if self.best is None or (value > self.best if maximize else value < self.best):
-                self.best = value
+        elif (
+            outcome.values
+            and self.objective
+            and self.objective.better(outcome.values[0], self.best)
+        ):
+            self.best = outcome.values[0]
         best = f"{self.best:.4f}" if self.best is not None else "-"
         self.progress.update(
             self.task,

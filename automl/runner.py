@@ -10,6 +10,7 @@ SIGTERM stops new trials, aborts the running ones (``interrupted``, retried on r
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -17,38 +18,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl import budget
+from automl import budget, records, storage
 from automl.devices import Slot, plan
 from automl.errors import AutoMLError
-from automl.study import load_study, open_storage
+from automl.options import DEFAULTS, RunOptions
+from automl.records import TrialRecord
 
-if TYPE_CHECKING:
-    from automl.worker import TrialOutcome
+log = logging.getLogger("automl")
+OnTrial = Callable[[TrialRecord], None]
 
 STOP_GRACE_S = 25.0  # after Ctrl-C, workers get this long to record their trials
 POLL_S = 0.5
 OWNERLESS_S = 120.0  # a RUNNING trial with no recorded worker this old is orphaned
 MAX_FAILED_STARTS = 3  # workers in a row that die without finishing a trial: a broken sweep
-
-
-@dataclass
-class Options:
-    """How a sweep runs: worker placement, recycling, retries."""
-
-    gpus: str = "auto"
-    trials_per_gpu: int = 1
-    workers: int | None = None
-    max_trials_per_worker: int | None = 25
-    max_memory_mb: float | None = None
-    max_retries: int = 2
-    in_process: bool = False
-    slots: list[Slot] = field(default_factory=list)
 
 
 def run(
@@ -57,17 +44,17 @@ def run(
     *,
     trials: int | None,
     timeout: float | None = None,
-    on_trial: Callable[[TrialOutcome], None] | None = None,
+    on_trial: OnTrial | None = None,
     on_start: Callable[[str], None] | None = None,
-    options: Options | None = None,
+    options: RunOptions = DEFAULTS,
 ) -> None:
     """Run ``trials`` more trials of study ``name``, then evaluate the kept models."""
-    opts = options or Options()
-    study = load_study(name, open_storage(url), url)
-    reap_orphans(study, opts.max_retries, reason="lost")
+    opts = options
+    study = storage.load_study(name, storage.open_storage(url), url)
+    study.set_user_attr(records.MAX_RETRIES, opts.max_retries)
+    reap_orphans(study, reason="lost")
     done = budget.done(study.get_trials(deepcopy=False))
-    study.set_user_attr("target_trials", None if trials is None else done + trials)
-    study.set_user_attr("max_retries", opts.max_retries)
+    study.set_user_attr(records.TARGET_TRIALS, None if trials is None else done + trials)
     deadline = time.time() + timeout if timeout is not None else None
     if opts.in_process:
         _run_here(name, url, deadline, on_trial, on_start)
@@ -79,7 +66,7 @@ def _run_here(
     name: str,
     url: str,
     deadline: float | None,
-    on_trial: Callable[[TrialOutcome], None] | None,
+    on_trial: OnTrial | None,
     on_start: Callable[[str], None] | None,
 ) -> None:
     from automl import _env
@@ -103,19 +90,19 @@ class Conductor:
         name: str,
         url: str,
         study: optuna.Study,
-        opts: Options,
+        opts: RunOptions,
         deadline: float | None,
-        on_trial: Callable[[TrialOutcome], None] | None,
+        on_trial: OnTrial | None,
     ) -> None:
         self.name, self.url, self.study, self.opts = name, url, study, opts
         self.deadline = deadline
         self.on_trial = on_trial
-        self.slots = opts.slots or plan(opts.gpus, opts.trials_per_gpu, opts.workers)
+        self.slots = plan(opts.gpus, opts.trials_per_gpu, opts.workers)
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
         self.stopping = False
         self.failed_starts = 0
-        self.directions = [d.name.lower() for d in study.directions]
+        self.metric = records.objectives_of(study)[0].metric
 
     def run(self, on_start: Callable[[str], None] | None) -> None:
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -152,7 +139,7 @@ class Conductor:
                 del self.procs[number]
                 # Whatever the exit code, a trial the worker left RUNNING is lost with it.
                 reason = "interrupted" if self.stopping else "worker_died"
-                reap_orphans(self.study, self.opts.max_retries, reason, pid=proc.pid)
+                reap_orphans(self.study, reason, pid=proc.pid)
                 if not self.stopping:
                     self._count_failure(proc, code)
                 if self._more_wanted():
@@ -163,7 +150,7 @@ class Conductor:
         """Stop the sweep when workers keep exiting without finishing a counted trial."""
         owner = f"{socket.gethostname()}:{proc.pid}"
         progressed = any(
-            budget.counts(t) and t.user_attrs.get("worker") == owner
+            budget.counts(t) and t.user_attrs.get(records.WORKER) == owner
             for t in self.study.get_trials(deepcopy=False)
         )
         if progressed or (code == 0 and not self._more_wanted()):
@@ -180,7 +167,7 @@ class Conductor:
     def _more_wanted(self) -> bool:
         if self.stopping or (self.deadline is not None and time.time() >= self.deadline):
             return False
-        target = self.study.user_attrs.get("target_trials")
+        target = records.target_trials(self.study)
         return target is None or budget.done(self.study.get_trials(deepcopy=False)) < target
 
     def _spawn(self, slot: Slot) -> None:
@@ -226,7 +213,7 @@ class Conductor:
         for proc in self.procs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            reap_orphans(self.study, self.opts.max_retries, "interrupted", pid=proc.pid)
+            reap_orphans(self.study, "interrupted", pid=proc.pid)
         self.procs.clear()
 
     def _kill_all(self) -> None:
@@ -237,12 +224,10 @@ class Conductor:
     def _report(self) -> None:
         if self.on_trial is None:
             return
-        from automl.worker import outcome_of
-
         for t in self.study.get_trials(deepcopy=False):
             if t.state.is_finished() and t.number not in self.seen:
                 self.seen.add(t.number)
-                self.on_trial(outcome_of(t, self.directions[0]))
+                self.on_trial(TrialRecord.from_frozen(t, self.metric, {}))
 
     def _finalize(self) -> None:
         """Evaluate kept models on the test split, unless the last worker already did."""
@@ -258,9 +243,7 @@ class Conductor:
         }
         done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
         if done.returncode != 0:
-            import logging
-
-            logging.getLogger("automl").warning(
+            log.warning(
                 "the test-split evaluation failed (exit code %d); run `automl tune %s --resume "
                 "--trials 1` to retry it",
                 done.returncode,
@@ -280,9 +263,7 @@ def _first_gpu(slots: list[Slot]) -> str:
     return next((s.gpu for s in slots if s.gpu is not None), "-1")
 
 
-def reap_orphans(
-    study: optuna.Study, max_retries: int, reason: str, pid: int | None = None
-) -> list[int]:
+def reap_orphans(study: optuna.Study, reason: str, pid: int | None = None) -> list[int]:
     """Fail this machine's RUNNING trials whose worker is gone, and queue their retries.
 
     With ``pid``, only that worker's trials; otherwise every trial whose worker process on
@@ -291,13 +272,12 @@ def reap_orphans(
     host = socket.gethostname()
     reaped = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner = str(t.user_attrs.get("worker", ""))
+        owner = str(t.user_attrs.get(records.WORKER, ""))
         owner_host, _, owner_pid = owner.rpartition(":")
         if not owner and pid is None and _older_than(t, OWNERLESS_S):
             # Killed between ask() and recording its owner: nobody will ever finish it.
-            _fail(study, t, reason)
-            budget.requeue(study, t, max_retries)
-            reaped.append(t.number)
+            if _fail(study, t, reason):
+                reaped.append(t.number)
             continue
         if owner_host != host or not owner_pid.isdigit():
             continue
@@ -305,18 +285,25 @@ def reap_orphans(
             continue
         if pid is None and _alive(int(owner_pid)):
             continue
-        _fail(study, t, reason)
-        budget.requeue(study, t, max_retries)
-        reaped.append(t.number)
+        if _fail(study, t, reason):
+            reaped.append(t.number)
     return reaped
 
 
-def _fail(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
-    storage = study._storage
-    with contextlib.suppress(Exception):  # the worker may have finished it meanwhile
-        storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
-        storage.set_trial_user_attr(trial._trial_id, "fail_detail", f"worker {reason}")
-        study.tell(trial.number, state=TrialState.FAIL)
+def _fail(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
+    """Fail a trial its worker left and queue its retry; False if it had finished after all.
+
+    A storage error leaves the trial as it is (RUNNING): it is neither failed nor retried
+    twice, and the next reaping tries again.
+    """
+    try:
+        failed = storage.fail_trial(study, trial, records.lost_attrs(reason))
+    except Exception as exc:  # noqa: BLE001 - an outage: try again at the next reaping
+        log.warning("could not fail trial %d: %s", trial.number, exc)
+        return False
+    if failed:
+        budget.requeue(study, trial)
+    return failed
 
 
 def _older_than(trial: FrozenTrial, seconds: float) -> bool:

@@ -12,7 +12,8 @@ from typing import Any
 
 from automl.models import get_family
 from automl.models.params import TRAINING_PARAMS
-from automl.spec import CategoricalParam, FixedParam, FloatParam, IntParam, SweepSpec
+from automl.spec import SweepSpec
+from automl.spec_params import CategoricalParam, FixedParam, FloatParam, IntParam
 
 
 def suggest(trial: Any, spec: SweepSpec) -> dict[str, Any]:

@@ -1,132 +1,130 @@
-"""Storage URLs, artifact stores, sampler and pruner registries, study create / load.
+"""Creating a study from a spec, and the registries of samplers and pruners.
 
-The default storage is an Optuna journal file in ``./automl_studies/``: embedded, no server,
-and safe for several local processes at once (appends under a file lock), which SQLite is
-not. Any Optuna storage URL works too: ``postgresql://``, ``mysql://``, ``sqlite:///``,
-``redis://`` (journal on Redis), or a path to a ``.log`` / ``.journal`` file.
+A study carries everything its workers need: the spec (as JSON), the task, the objectives,
+and the data split (an artifact), so a worker needs only the study name and storage URL.
 """
 
 from __future__ import annotations
 
-import os
-import re
+import io
+import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 
-from automl.errors import StorageError, StudyExistsError, StudyNotFoundError, unknown_name
-from automl.spec import PrunerSpec, SweepSpec
-
-DEFAULT_DIR = "automl_studies"
-ENV_STORAGE = "AUTOML_STORAGE"
-ENV_ARTIFACTS = "AUTOML_ARTIFACTS"
-HEARTBEAT_S = int(os.environ.get("AUTOML_HEARTBEAT_S", "30"))
-GRACE_S = int(os.environ.get("AUTOML_GRACE_S", "120"))
-_RDB = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql")
+from automl import records, storage
+from automl._version import __version__
+from automl.data import load_source, make_split, sample_kind
+from automl.data.split import to_bytes
+from automl.errors import DataError, SpecError, unknown_name
+from automl.models import FAMILIES, get_family
+from automl.space import grid
+from automl.spec import PrunerSpec, SweepSpec, check_objectives
 
 
-def storage_url(url: str | None = None) -> str:
-    """The URL in effect: the argument, else ``$AUTOML_STORAGE``, else the embedded default."""
-    return url or os.environ.get(ENV_STORAGE) or str(Path(DEFAULT_DIR) / "journal.log")
+def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = None) -> None:
+    """Create the study: load data once, draw and store the split, store the spec.
 
-
-def mask(url: str) -> str:
-    """The URL with any password replaced by ``***``: safe to print, log and report."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-
-
-def _scheme(url: str) -> str:
-    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+]*)://", url)
-    return m.group(1).split("+")[0].lower() if m else ""
-
-
-def open_storage(url: str | None = None) -> optuna.storages.BaseStorage:
-    """Open (and for a file, create) the storage at ``url``."""
-    url = storage_url(url)
-    scheme = _scheme(url)
+    Creation is all or nothing: a failure or an interrupt part-way deletes the study, so
+    no half-made study is left for later commands to trip on.
+    """
+    url = storage.storage_url(url)
+    opened = storage.open_storage(url)
+    raw = load_source(spec.data, spec.task)
+    _check_family_input(spec, raw.x)
+    objectives = spec.objectives(raw.task)
     try:
-        if scheme in _RDB:
-            return _rdb(url)
-        if scheme == "redis":
-            from optuna.storages.journal import JournalRedisBackend
-
-            backend = JournalRedisBackend(url)
-            backend._redis.ping()  # fail now, with a clear message, when it is unreachable
-            return optuna.storages.JournalStorage(backend)
-        if scheme and scheme != "file":
-            raise StorageError(
-                f"--storage: unknown storage URL scheme {scheme!r} in {mask(url)}; valid: "
-                "a journal file path, sqlite:///, postgresql://, mysql://, redis://"
-            )
-        return _journal_file(url.removeprefix("file://"))
-    except StorageError:
+        check_objectives(objectives, raw.task)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+    stratify = spec.data.stratify and raw.task == "classification"
+    split = make_split(raw.y, spec.data.validation, spec.data.test, spec.data.split_seed, stratify)
+    sizes = {k: int(len(v)) for k, v in split.items()}
+    if min(sizes.values()) < 1:
+        raise DataError(f"{spec.data.source}: too few samples to split ({len(raw.y)})")
+    study = optuna.create_study(
+        study_name=name, storage=opened, directions=[o.direction for o in objectives]
+    )
+    try:
+        _fill(study, spec, raw, split, sizes, objectives, seed, url)
+    except BaseException:
+        optuna.delete_study(study_name=name, storage=opened)
         raise
-    except Exception as exc:  # any driver's connection error: one line, password masked
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StorageError(f"cannot open storage {mask(url)}: {mask(reason)}") from None
 
 
-def _rdb(url: str) -> optuna.storages.BaseStorage:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    import inspect
+def _fill(
+    study: optuna.Study,
+    spec: SweepSpec,
+    raw: Any,
+    split: dict[str, Any],
+    sizes: dict[str, int],
+    objectives: list[Any],
+    seed: int | None,
+    url: str,
+) -> None:
+    store = storage.artifact_store(url)
+    split_id = f"split-{storage.study_id(study)}-{int(time.time() * 1000)}.npz"
+    store.write(split_id, io.BytesIO(to_bytes(split)))
+    attrs: dict[str, Any] = {
+        records.VERSION: __version__,
+        records.TASK: raw.task,
+        records.OBJECTIVES: [o.as_dict() for o in objectives],
+        records.SEED: seed,
+        records.SPLIT: split_id,
+        records.DATA: {
+            "name": raw.name,
+            "source": spec.data.source,
+            "kind": raw.kind,
+            "sizes": sizes,
+            "classes": raw.classes,
+            "fingerprint": raw.fingerprint(),
+        },
+        records.CREATED: time.time(),
+    }
+    if raw.kind == "text":
+        attrs[records.TOKENIZER] = _store_tokenizer(store, split_id, raw, split)
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+    for params in spec.enqueue:
+        study.enqueue_trial(dict(params), skip_if_exists=True)
+    # The spec goes last: a study with a spec is a complete one.
+    study.set_user_attr(records.SPEC, spec.model_dump(mode="json"))
 
-    from automl.budget import retry_stale
 
-    # Workers beat every 30 s; a trial silent for 2 minutes failed with its machine and
-    # is retried by whichever worker notices first.
-    params = inspect.signature(optuna.storages.RDBStorage).parameters
-    # Optuna 4.9 renamed the callback; older releases only know the first name.
-    key = (
-        "heartbeat_stale_trial_callback"
-        if "heartbeat_stale_trial_callback" in params
-        else "failed_trial_callback"
+def _store_tokenizer(store: Any, split_id: str, raw: Any, split: dict[str, Any]) -> str:
+    """Save the train-split tokenizer beside the split: users need it to encode new text."""
+    import json
+
+    from automl.data import text
+
+    tokenizer = text.fit(raw.x[split["train"]], raw.options)
+    artifact_id = split_id.replace("split-", "tokenizer-").replace(".npz", ".json")
+    store.write(artifact_id, io.BytesIO(json.dumps(tokenizer, ensure_ascii=False).encode()))
+    return artifact_id
+
+
+def _check_family_input(spec: SweepSpec, x: Any) -> None:
+    """Refuse a family that cannot read the data (a cnn on a table, rnn on images...)."""
+    family = get_family(spec.model.family)
+    kind = sample_kind(spec.data, x)
+    if kind in family.inputs:
+        return
+    needs = {
+        "image": "images (height, width, channels)",
+        "sequence": "sequences (steps, features)",
+        "audio": "audio waveforms",
+        "text": "text (data.kind: text or data.text_column)",
+        "tabular": "tabular features",
+    }
+    fits = sorted(name for name, f in FAMILIES.items() if kind in f.inputs)
+    shape = tuple(getattr(x, "shape", ()))[1:]
+    raise DataError(
+        f"model.family {family.name!r} needs {' or '.join(needs[k] for k in family.inputs)}; "
+        f"data {spec.data.source!r} gives {kind} samples"
+        + (f" of shape {shape}" if shape else "")
+        + f"; families for {kind} data: {', '.join(fits) or 'none'}"
     )
-    callback: dict[str, Any] = {key: retry_stale}
-    return optuna.storages.RDBStorage(
-        url,
-        engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
-        heartbeat_interval=HEARTBEAT_S,
-        grace_period=GRACE_S,
-        **callback,
-    )
-
-
-def _journal_file(path: str) -> optuna.storages.BaseStorage:
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
-
-    p = Path(path).expanduser()
-    if p.is_dir():
-        p = p / "journal.log"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    lock = JournalFileOpenLock(str(p))
-    return optuna.storages.JournalStorage(JournalFileBackend(str(p), lock_obj=lock))
-
-
-def artifact_dir(url: str | None = None) -> Path:
-    """Where trained models go: beside a file storage, else ``$AUTOML_ARTIFACTS``."""
-    env = os.environ.get(ENV_ARTIFACTS)
-    if env:
-        return Path(env)
-    url = storage_url(url)
-    scheme = _scheme(url)
-    if not scheme or scheme == "file":
-        p = Path(url.removeprefix("file://")).expanduser()
-        return (p if p.is_dir() else p.parent) / "artifacts"
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).expanduser().parent / "artifacts"
-    return Path(DEFAULT_DIR) / "artifacts"
-
-
-def artifact_store(url: str | None = None, create: bool = True) -> FileSystemArtifactStore:
-    """The artifact store of a storage URL; ``create=False`` for read-only use."""
-    path = artifact_dir(url)
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return FileSystemArtifactStore(str(path))
 
 
 # Samplers: name -> factory(spec, seed, parallel, space) ---------------------------------
@@ -160,11 +158,9 @@ def make_sampler(
     spec: SweepSpec, *, seed: int | None = None, n_existing: int = 0, parallel: bool = False
 ) -> optuna.samplers.BaseSampler:
     """The spec's sampler. A resumed seeded study offsets the seed so draws do not repeat."""
-    from automl.space import grid
-
     name = spec.sampler.name
     if name not in SAMPLERS:
-        raise StorageError(unknown_name("sampler", name, list(SAMPLERS)))
+        raise SpecError(unknown_name("sampler", name, list(SAMPLERS)))
     base = seed if seed is not None else spec.sampler.seed
     effective = None if base is None else base + n_existing
     space = grid(spec) if name == "grid" else None
@@ -190,40 +186,3 @@ def make_pruner(spec: SweepSpec, n_objectives: int) -> optuna.pruners.BasePruner
     if n_objectives > 1:
         return optuna.pruners.NopPruner()
     return PRUNERS[spec.pruner.name](spec.pruner, spec.training.max_epochs)
-
-
-def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
-    return [s.study_name for s in storage.get_all_studies()]
-
-
-def free_name(storage: optuna.storages.BaseStorage, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``... whichever is not taken yet."""
-    taken = set(study_names(storage))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
-def check_new(storage: optuna.storages.BaseStorage, name: str) -> None:
-    if name in study_names(storage):
-        raise StudyExistsError(
-            f"study {name!r} already exists; add --resume to continue it, or pick another --study"
-        )
-
-
-def load_study(
-    name: str,
-    storage: optuna.storages.BaseStorage,
-    url: str,
-    sampler: optuna.samplers.BaseSampler | None = None,
-    pruner: optuna.pruners.BasePruner | None = None,
-) -> optuna.Study:
-    try:
-        return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-    except KeyError:
-        names = study_names(storage)
-        listing = f"; studies: {', '.join(names)}" if names else "; the storage has no study"
-        raise StudyNotFoundError(f"no study {name!r} in {mask(url)}{listing}") from None

@@ -12,6 +12,7 @@ import numpy as np
 
 from automl.errors import AutoMLError, TrialFailed, unknown_name
 from automl.models import InputSpec
+from automl.ranking import Objective
 
 EVAL_BATCH = 256  # samples per batch for validation passes and test predictions
 
@@ -144,8 +145,7 @@ def fit(
     *,
     max_epochs: int,
     patience: int | None,
-    metric: str,
-    direction: str,
+    objective: Objective,
     reporter: Reporter | None = None,
 ) -> FitResult:
     """Train with early stopping on ``metric``; the model ends with its best epoch's weights.
@@ -154,10 +154,10 @@ def fit(
         TrialFailed: with reason ``nan`` when the loss is not finite or diverges.
         Pruned: when the reporter says the trial should stop.
     """
-    tracker = EpochReporter(metric, reporter, divergence_limit(data.input_spec))
+    tracker = EpochReporter(objective.metric, reporter, divergence_limit(data.input_spec))
     stopper = keras.callbacks.EarlyStopping(
-        monitor=metric,
-        mode="max" if direction == "maximize" else "min",
+        monitor=objective.metric,
+        mode=objective.mode,
         patience=patience if patience is not None else max_epochs,
         restore_best_weights=True,
     )
@@ -176,18 +176,17 @@ def fit(
         # Keep the curve of a stopped trial: learning curves show where it ended.
         exc.history = tracker.history
         raise
-    result = _result(tracker.history, metric, direction)
+    result = _result(tracker.history, objective)
     if tracker.val_seconds:
         result.latency_ms = 1000.0 * min(tracker.val_seconds) / max(len(data.y_val), 1)
     return result
 
 
-def _result(history: dict[str, list[float]], metric: str, direction: str) -> FitResult:
-    values = history.get(metric, [])
+def _result(history: dict[str, list[float]], objective: Objective) -> FitResult:
+    values = history.get(objective.metric, [])
     if not values:
-        raise TrialFailed("error", f"metric {metric!r} was not computed")
-    pick = np.nanargmax if direction == "maximize" else np.nanargmin
-    best = int(pick(values))
+        raise TrialFailed("error", f"metric {objective.metric!r} was not computed")
+    best = objective.best_index(values)
     val = {k: v[best] for k, v in history.items() if k.startswith("val_")}
     return FitResult(history, best, val)
 

@@ -30,7 +30,8 @@ def main() -> None:
 
     import optuna
 
-    from automl.reports.sample import make_study
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/
+    from tests.sample_study import make_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,15 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from automl.errors import SpecError
-from automl.spec import (
-    CategoricalParam,
-    FixedParam,
-    FloatParam,
-    IntParam,
-    load_spec,
-    ready_spaces,
-    validate_spec,
-)
+from automl.spaces import load_spec, ready_spaces
+from automl.spec import validate_spec
+from automl.spec_params import CategoricalParam, FixedParam, FloatParam, IntParam
 from tests.conftest import tiny_spec, write_yaml
 
 
@@ -142,10 +136,10 @@ def test_relative_data_path_is_read_next_to_the_yaml(tmp_path: Path) -> None:
 def test_objective_defaults_follow_task() -> None:
     spec = validate_spec(tiny_spec())
     assert spec.objectives("classification")[0].metric == "val_accuracy"
-    assert spec.objectives("classification")[0].resolved_direction == "maximize"
-    assert spec.objectives("regression")[0].resolved_direction == "minimize"
+    assert spec.objectives("classification")[0].direction == "maximize"
+    assert spec.objectives("regression")[0].direction == "minimize"
     multi = validate_spec(tiny_spec(objective=["val_accuracy", "params_count"]))
-    assert [o.resolved_direction for o in multi.objectives("classification")] == [
+    assert [o.direction for o in multi.objectives("classification")] == [
         "maximize",
         "minimize",
     ]

@@ -13,7 +13,7 @@ import automl
 from automl.cli import app
 from automl.errors import NoModelError, StudyExistsError
 from automl.spec import validate_spec
-from automl.study import artifact_dir
+from automl.storage import artifact_dir
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -64,9 +64,8 @@ def test_results_and_leaderboard(swept: automl.Sweep) -> None:
 
 def test_history_is_stored_per_epoch(swept: automl.Sweep) -> None:
     best = swept.best_trial
-    history = best.user_attrs["history"]
-    epochs = best.user_attrs["metrics"]["epochs"]
-    assert len(history["val_accuracy"]) == epochs == len(best.intermediate_values)
+    frozen = swept.study.trials[best.number]
+    assert len(best.history["val_accuracy"]) == best.epochs == len(frozen.intermediate_values)
 
 
 def test_only_kept_models_stay_on_disk(swept: automl.Sweep) -> None:
@@ -98,7 +97,7 @@ def test_pick_respects_constraints(swept: automl.Sweep) -> None:
     done = board[board.state == "COMPLETE"]
     limit = int(done["params_count"].min())
     picked = swept.pick_trial(max_params=limit)
-    assert picked.user_attrs["metrics"]["params_count"] <= limit
+    assert picked.params_count is not None and picked.params_count <= limit
     model = swept.pick(max_params=limit)
     assert model.count_params() <= limit
     with pytest.raises(NoModelError):

@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from automl.cli import app
-from automl.spec import ready_spaces
+from automl.spaces import ready_spaces
 from tests.data import make
 
 pytestmark = pytest.mark.slow

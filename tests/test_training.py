@@ -9,6 +9,7 @@ import pytest
 from automl.data import Splits
 from automl.errors import TrialFailed
 from automl.models import InputSpec, build_model
+from automl.ranking import Objective
 from automl.space import suggest
 from automl.spec import validate_spec
 from automl.training import Pruned, compile_model, fit, predict, score
@@ -54,8 +55,7 @@ def _fit(hp: dict, reporter: Recorder | None = None, epochs: int = 3):
         hp,
         max_epochs=epochs,
         patience=None,
-        metric="val_accuracy",
-        direction="maximize",
+        objective=Objective.of("val_accuracy"),
         reporter=reporter,
     )
 

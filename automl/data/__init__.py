@@ -8,9 +8,8 @@ train part, so every trial and every worker sees the same arrays.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,46 +17,13 @@ import numpy as np
 import pandas as pd
 
 from automl.data import audio, builtin, files, images, npz, sequence, tabular, text
+from automl.data.raw import RawData, encode_labels
 from automl.data.split import make_split
 from automl.errors import DataError, unknown_name
 from automl.models import InputSpec
 
-__all__ = ["RawData", "Splits", "infer_kind", "load_source", "make_split", "prepare", "sample_kind"]
-
-
-@dataclass
-class RawData:
-    """Samples as read from a source, before any fitted preprocessing.
-
-    Attributes:
-        x: features: an array, or a DataFrame for CSV sources.
-        y: targets: class indices for classification, floats for regression.
-        task: ``classification`` or ``regression``.
-        kind: ``image``, ``audio``, ``text``, ``sequence``, ``tabular`` or ``array``;
-            decides the preprocessing in :func:`prepare`.
-        name: a short name of the source, for reports.
-        classes: class names in index order (classification).
-        scale: a fixed divisor for image pixel values (no fitting needed).
-        skipped: unreadable files left out (``data.skip_bad_files``).
-        options: reader settings that preprocessing needs (sample rate, tokenizer mode).
-    """
-
-    x: Any
-    y: np.ndarray
-    task: str
-    kind: str
-    name: str
-    classes: list[str] = field(default_factory=list)
-    scale: float | None = None
-    skipped: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """A short hash that tells whether two loads gave the same samples."""
-        h = hashlib.sha1()
-        h.update(str((len(self.y), _shape(self.x))).encode())
-        h.update(np.ascontiguousarray(self.y).tobytes())
-        return h.hexdigest()[:16]
+__all__ = ["RawData", "Splits", "encode_labels", "infer_kind", "load_source", "make_split"]
+__all__ += ["prepare", "sample_kind"]
 
 
 @dataclass
@@ -83,10 +49,6 @@ class Splits:
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(int(s) for s in (x.shape if hasattr(x, "shape") else (len(x),)))
 
 
 def infer_kind(source: str, data: Any = None) -> str:
@@ -137,34 +99,33 @@ def sample_kind(data: Any, x: Any) -> str:
     return {3: "image", 2: "sequence"}.get(rank, "tabular")
 
 
+def _builtin(data: Any, task: str | None) -> RawData:
+    if data.target:
+        raise DataError(
+            f"data.target: {data.source!r} is a built-in dataset with its own target; "
+            "a target column applies to CSV sources"
+        )
+    raw = builtin.load(data.source)
+    if task and raw.task != task:
+        raise DataError(f"task: {data.source!r} is a {raw.task} dataset; got task {task!r}")
+    return raw
+
+
+# The readers by data.kind: the keys are the kinds the spec validates (spec.DATA_KINDS).
+READERS: dict[str, Callable[[Any, str | None], RawData]] = {
+    "builtin": _builtin,
+    "csv": lambda d, task: tabular.load_csv(d.source, d.target, task, tabular.read_options(d)),
+    "npz": lambda d, task: npz.load(d.source, task),
+    "images": images.load,
+    "audio": audio.load,
+    "text": text.load,
+    "sequence": sequence.load,
+}
+
+
 def load_source(data: Any, task: str | None = None) -> RawData:
     """Read the samples a :class:`~automl.spec.DataSpec` points at."""
-    kind = data.kind or infer_kind(data.source, data)
-    if kind == "builtin":
-        if data.target:
-            raise DataError(
-                f"data.target: {data.source!r} is a built-in dataset with its own target; "
-                "a target column applies to CSV sources"
-            )
-        raw = builtin.load(data.source)
-    elif kind == "csv":
-        raw = tabular.load_csv(data.source, data.target, task, tabular.read_options(data))
-    elif kind == "npz":
-        raw = npz.load(data.source, task)
-    elif kind == "images":
-        raw = images.load(data, task)
-    elif kind == "audio":
-        raw = audio.load(data, task)
-    elif kind == "text":
-        raw = text.load(data, task)
-    elif kind == "sequence":
-        raw = sequence.load(data, task)
-    else:  # pragma: no cover - pydantic restricts kind
-        from automl.spec import DATA_KINDS
-
-        raise DataError(unknown_name("data.kind", kind, list(DATA_KINDS)))
-    if task and raw.task != task and kind == "builtin":
-        raise DataError(f"task: {data.source!r} is a {raw.task} dataset; got task {task!r}")
+    raw = READERS[data.kind or infer_kind(data.source, data)](data, task)
     if task and raw.task != task:
         raw = tabular.retarget(raw, task)
     return raw
@@ -233,28 +194,3 @@ def _fit_inputs(
     std = x[tr].std(axis=0)
     std[std == 0] = 1.0
     return lambda new: (np.asarray(new, dtype="float32") - mean) / std, None, {}
-
-
-def encode_labels(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Class indices in sorted order of the labels, and the label names.
-
-    Numeric labels sort by value and whole floats are named as integers (``1.0`` -> ``1``).
-    """
-    arr = np.asarray(values)
-    if arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0):
-        arr = arr.astype("int64")
-    uniques, codes = np.unique(arr.astype(str), return_inverse=True)
-    numbers = [_number(u) for u in uniques]
-    if all(n is not None for n in numbers):
-        order = sorted(range(len(uniques)), key=lambda i: numbers[i])  # type: ignore[arg-type,return-value]
-        remap = np.empty(len(order), dtype="int64")
-        remap[order] = np.arange(len(order))
-        return remap[codes].astype("int32"), [str(uniques[i]) for i in order]
-    return codes.astype("int32"), [str(u) for u in uniques]
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None

@@ -18,7 +18,7 @@ from automl.data.files import AUDIO_EXTENSIONS, labels_to_raw, list_class_files,
 from automl.errors import DataError
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 
 def read_wav(path: Path, rate: int, length: int) -> np.ndarray:

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 
 def _digits() -> RawData:
     from sklearn.datasets import load_digits
 
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
     d = load_digits()
     x = d.images.reshape(-1, 8, 8, 1).astype("float32")
@@ -31,7 +31,7 @@ def _digits() -> RawData:
 
 def _table(loader: Callable[..., object], name: str, task: str) -> Callable[[], RawData]:
     def load() -> RawData:
-        from automl.data import RawData
+        from automl.data.raw import RawData
 
         d = loader()
         x = np.asarray(d.data, dtype="float32")  # type: ignore[attr-defined]

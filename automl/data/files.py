@@ -114,7 +114,7 @@ def labels_to_raw(
     """A RawData of classified samples (folder names or manifest labels as classes)."""
     import numpy as np
 
-    from automl.data import RawData, encode_labels
+    from automl.data.raw import RawData, encode_labels
 
     if task == "regression":
         try:

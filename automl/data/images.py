@@ -16,7 +16,7 @@ from automl.data.files import IMAGE_EXTENSIONS, labels_to_raw, list_class_files,
 from automl.errors import DataError
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 
 def read_image(path: Path, size: tuple[int, int], color_mode: str) -> np.ndarray:

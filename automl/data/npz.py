@@ -9,11 +9,11 @@ import numpy as np
 from automl.errors import DataError
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 
 def load(path: str, task: str | None) -> RawData:
-    from automl.data import RawData, encode_labels
+    from automl.data.raw import RawData, encode_labels
     from automl.data.tabular import infer_task
 
     try:

@@ -20,7 +20,7 @@ import pandas as pd
 from automl.errors import DataError
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 
 def load(data: Any, task: str | None) -> RawData:
@@ -41,7 +41,7 @@ def load(data: Any, task: str | None) -> RawData:
 
 
 def _windows(data: Any, task: str | None) -> RawData:
-    from automl.data import RawData
+    from automl.data.raw import RawData
     from automl.data.tabular import _default_target, infer_task, read_csv, targets
 
     if not data.window:

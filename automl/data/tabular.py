@@ -12,7 +12,7 @@ import pandas as pd
 from automl.errors import DataError
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 DEFAULT_TARGETS = ("label", "target", "class", "y")
 
@@ -47,7 +47,7 @@ def read_csv(path: str, data: Any = None, *, strict: bool = True) -> pd.DataFram
 
 def load_csv(path: str, target: str | None, task: str | None, options: Any = None) -> RawData:
     """A table: features as a DataFrame, targets encoded (``options``: the DataSpec)."""
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
     frame = read_csv(path, options, strict=False)
     if frame.shape[1] < 2:
@@ -70,7 +70,7 @@ def load_csv(path: str, target: str | None, task: str | None, options: Any = Non
 
 def targets(y_raw: Any, task: str, source: str, column: str) -> tuple[np.ndarray, list[str]]:
     """Floats for regression; class indices and class names for classification."""
-    from automl.data import encode_labels
+    from automl.data.raw import encode_labels
 
     if task == "regression":
         try:
@@ -105,7 +105,7 @@ def infer_task(y: np.ndarray) -> str:
 
 def retarget(raw: RawData, task: str) -> RawData:
     """Reinterpret targets for an explicitly given task."""
-    from automl.data import encode_labels
+    from automl.data.raw import encode_labels
 
     if task == "regression":
         if not raw.classes:

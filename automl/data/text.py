@@ -22,7 +22,7 @@ import numpy as np
 from automl.errors import DataError
 
 if TYPE_CHECKING:
-    from automl.data import RawData
+    from automl.data.raw import RawData
 
 PAD, OOV = "", "[UNK]"
 TEXT_COLUMNS = ("text", "sentence", "review", "document", "content", "comment", "message")
@@ -39,7 +39,7 @@ def tokens(text: str, mode: str) -> list[str]:
 
 def load(data: Any, task: str | None) -> RawData:
     """Read the text and label columns of a CSV."""
-    from automl.data import RawData
+    from automl.data.raw import RawData
     from automl.data.tabular import _default_target, infer_task, read_csv, targets
 
     frame = read_csv(data.source, data)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from automl.api import Sweep
+    from automl.records import StudyRecord
 
 DEFAULT_DIR = Path("reports")
 
@@ -20,11 +22,12 @@ def default_path(study_names: Sequence[str]) -> Path:
     return DEFAULT_DIR / f"{stem[:150]}.html"
 
 
-def write_report(sweeps: Sequence[Sweep], path: str | Path | None = None) -> Path:
-    """Write one HTML file about one sweep, or comparing several; returns its path.
+def write_report(studies: Sequence[StudyRecord], path: str | Path | None = None) -> Path:
+    """Write one HTML file about one study, or comparing several; returns its path.
 
     Args:
-        sweeps: the sweeps; two or more add a comparison section.
+        studies: the studies' records (:func:`automl.records.read_study`); two or more
+            add a comparison section.
         path: the file to write (parent folders are created); an existing folder gets
             the default file name inside; None: :func:`default_path`.
 
@@ -35,16 +38,17 @@ def write_report(sweeps: Sequence[Sweep], path: str | Path | None = None) -> Pat
     from automl.reports.collect import collect
     from automl.reports.html import render
 
-    sweeps = list(sweeps)
-    if not sweeps:
+    studies = list(studies)
+    if not studies:
         raise AutoMLError("a report needs at least one study")
-    names = [s.study_name for s in sweeps]
+    names = [s.name for s in studies]
     out = default_path(names) if path is None else Path(path).expanduser()
     if out.is_dir():
         out = out / default_path(names).name
-    page = render(collect(sweeps))
+    page = render(collect(studies))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    # A name of its own per writer: two processes writing the same report never mix.
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)  # a reader never sees half a page
     return out

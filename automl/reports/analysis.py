@@ -1,4 +1,4 @@
-"""Pure computations behind a report: best trials, fronts, importances, plain tables."""
+"""Pure computations behind a report: importances and plain tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import optuna
-    import pandas as pd
+
+    from automl.ranking import Objective
 
 # fANOVA (Optuna's default) fits a random forest: about 2.5 s at 500 completed trials on two
 # cores, 18 s at 1,200. Above this many, PED-ANOVA answers in about a second.
@@ -57,62 +58,9 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def better(a: float, b: float, direction: str) -> bool:
-    """Whether ``a`` is strictly better than ``b``."""
-    return a > b if direction == "maximize" else a < b
-
-
-def best_numbers(
-    points: Sequence[tuple[int, Sequence[float]]], directions: Sequence[str]
-) -> list[int]:
-    """The best trial (one objective) or the Pareto front, best first by objective 1."""
-    if not points:
-        return []
-    sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
-    keyed = [(n, [s * v for s, v in zip(sign, vals, strict=True)]) for n, vals in points]
-    if len(directions) == 1:
-        return [min(keyed, key=lambda p: (p[1][0], p[0]))[0]]
-
-    def dominated(a: list[float]) -> bool:
-        return any(all(x <= y for x, y in zip(b, a, strict=True)) and b != a for _, b in keyed)
-
-    front = [(n, k) for n, k in keyed if not dominated(k)]
-    return [n for n, _ in sorted(front, key=lambda p: (p[1][0], p[0]))]
-
-
-def best_so_far(points: Sequence[tuple[int, float]], direction: str) -> list[tuple[int, float]]:
-    """The best value reached by each trial number, in trial order."""
-    out: list[tuple[int, float]] = []
-    best: float | None = None
-    for number, value in sorted(points):
-        if best is None or better(value, best, direction):
-            best = value
-        out.append((number, best))
-    return out
-
-
-def front_2d(points: Sequence[tuple[int, float, float | None]], direction: str) -> list[int]:
-    """Trials that no other beats on both the objective and a cost (lower cost is better).
-
-    Args:
-        points: ``(trial number, objective value, cost)``; points without a cost are skipped.
-        direction: the objective's direction.
-
-    Returns:
-        The front's trial numbers, by increasing cost.
-    """
-    sign = -1.0 if direction == "maximize" else 1.0
-    usable = sorted((c, sign * v, n) for n, v, c in points if c is not None)
-    front: list[int] = []
-    best = math.inf
-    for _, key, number in usable:
-        if key < best:
-            front.append(number)
-            best = key
-    return front
-
-
-def importance(study: optuna.Study, directions: Sequence[str], n_complete: int) -> Importance:
+def importance(
+    study: optuna.Study | None, objectives: Sequence[Objective], n_complete: int
+) -> Importance:
     """Optuna's parameter importances for the first objective, guarded.
 
     fANOVA (Optuna's default) up to :data:`FANOVA_MAX_TRIALS` completed trials, PED-ANOVA
@@ -121,7 +69,7 @@ def importance(study: optuna.Study, directions: Sequence[str], n_complete: int) 
     from optuna import importance as imp
     from optuna.trial import TrialState
 
-    if n_complete < 2:
+    if n_complete < 2 or study is None:
         return Importance(message=f"needs at least 2 completed trials ({n_complete} so far)")
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     seen: dict[str, set[str]] = {}
@@ -132,15 +80,15 @@ def importance(study: optuna.Study, directions: Sequence[str], n_complete: int) 
         return Importance(message="no parameter varies across the completed trials")
     evaluator: Any
     target: Any = None
-    maximize = directions[0] == "maximize"
+    maximize = objectives[0].maximize
     if n_complete <= FANOVA_MAX_TRIALS:
         evaluator, method = imp.FanovaImportanceEvaluator(seed=0), "fANOVA"
-        if len(directions) > 1:
+        if len(objectives) > 1:
             target = _first_value
     else:
         evaluator = imp.PedAnovaImportanceEvaluator()
         method = f"PED-ANOVA (more than {FANOVA_MAX_TRIALS} completed trials)"
-        if len(directions) > 1:  # PED-ANOVA wants "lower is better" from a target
+        if len(objectives) > 1:  # PED-ANOVA wants "lower is better" from a target
             target = _neg_first_value if maximize else _first_value
     try:
         with warnings.catch_warnings():
@@ -160,25 +108,3 @@ def _first_value(t: Any) -> float:
 
 def _neg_first_value(t: Any) -> float:
     return -float(t.values[0])
-
-
-def plain_leaderboard(study: optuna.Study, direction: str, n_values: int) -> pd.DataFrame:
-    """A short leaderboard for a study not made by automl: number, state, values, params."""
-    import pandas as pd
-
-    names = ["value"] if n_values == 1 else [f"value_{i}" for i in range(n_values)]
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        row: dict[str, Any] = {"number": t.number, "state": t.state.name}
-        for i, name in enumerate(names):
-            row[name] = t.values[i] if t.values and i < len(t.values) else None
-        row.update({f"param_{k}": v for k, v in t.params.items()})
-        rows.append(row)
-    sign = -1.0 if direction == "maximize" else 1.0
-
-    def rank(row: dict[str, Any]) -> tuple[int, float, int]:
-        done = row["state"] == "COMPLETE" and row[names[0]] is not None
-        return (0, sign * row[names[0]], row["number"]) if done else (1, 0.0, row["number"])
-
-    rows.sort(key=rank)
-    return pd.DataFrame(rows, columns=None if rows else ["number", "state", *names])

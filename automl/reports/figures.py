@@ -15,7 +15,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from automl.reports.collect import Objective, StudyData, TrialData
+from automl.ranking import Objective, rank_key
+from automl.records import TrialRecord
+from automl.reports.collect import StudyData
 
 HEIGHT = 360
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
@@ -58,7 +60,7 @@ def fmt(value: Any) -> str:
 
 
 def axis_label(obj: Objective) -> str:
-    better = "higher" if obj.direction == "maximize" else "lower"
+    better = "higher" if obj.maximize else "lower"
     return f"{txt(obj.metric)} ({better} is better)"
 
 
@@ -112,7 +114,7 @@ def history_panels(s: StudyData) -> list[Panel]:
     ]
 
 
-def _trial_points(trials: Sequence[TrialData], x: Sequence[Any], metric: str) -> go.Scatter:
+def _trial_points(trials: Sequence[TrialRecord], x: Sequence[Any], metric: str) -> go.Scatter:
     return go.Scatter(
         x=list(x),
         y=[rnd(t.value) for t in trials],
@@ -124,7 +126,7 @@ def _trial_points(trials: Sequence[TrialData], x: Sequence[Any], metric: str) ->
     )
 
 
-def _iso(t: TrialData) -> str:
+def _iso(t: TrialRecord) -> str:
     return t.complete.strftime("%Y-%m-%d %H:%M:%S") if t.complete else ""
 
 
@@ -150,10 +152,7 @@ def _partial_note(s: StudyData) -> str:
 def curves_panel(s: StudyData) -> Panel:
     """Per-epoch validation metric of the top trials (solid) and pruned ones (dashed)."""
     obj = s.objectives[0]
-    sign = -1 if obj.direction == "maximize" else 1
-    top = sorted(
-        (t for t in s.complete if t.curve), key=lambda t: (sign * (t.value or 0), t.number)
-    )
+    top = sorted((t for t in s.complete if t.curve), key=lambda t: rank_key(t, s.objectives))
     pruned = [t for t in s.trials if t.state == "PRUNED" and t.curve]
     if not top and not pruned:
         return Panel("curves", "Learning curves", note="no trial recorded per-epoch values")
@@ -224,7 +223,7 @@ def pareto_panel(s: StudyData) -> Panel:
     return Panel("pareto", "Pareto front", fig, note)
 
 
-def _pair(trials: Sequence[TrialData], name: str, marker: dict, mode: str) -> go.Scatter:
+def _pair(trials: Sequence[TrialRecord], name: str, marker: dict, mode: str) -> go.Scatter:
     return go.Scatter(
         x=[rnd((t.values or [0, 0])[1]) for t in trials],
         y=[rnd(t.value) for t in trials],

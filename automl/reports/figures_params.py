@@ -8,7 +8,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from automl.reports.collect import Param, StudyData, TrialData
+from automl.records import TrialRecord
+from automl.reports.collect import Param, StudyData
 from automl.reports.figures import Panel, axis_label, figure, fmt, rnd, txt
 
 MAX_AXES = 12  # parameter axes of the parallel-coordinates plot
@@ -62,9 +63,20 @@ def parallel_panel(s: StudyData) -> Panel:
     values = [t.value or 0.0 for t in done]
     columns = [_position(p, [t.params[p.name] for t in done]) for p in axes]
     columns.append(_position(Param(obj.metric, "float"), values))
-    sign = -1 if obj.direction == "maximize" else 1
-    order = sorted(range(len(done)), key=lambda i: sign * values[i], reverse=True)  # worst first
+    worst_first = sorted(range(len(done)), key=lambda i: obj.sort_key(values[i]), reverse=True)
     fig = figure(height=420)
+    _draw_lines(fig, worst_first, columns)
+    fig.add_trace(_objective_markers(done, axes, columns[-1][0], obj.direction, obj.metric))
+    _draw_axes(fig, columns, [txt(p.name) for p in axes] + [txt(obj.metric)])
+    note = "lines coloured by the objective (yellow is best)"
+    skipped = [p.name for p in s.params if p not in axes]
+    if skipped:
+        note += "; not drawn (conditional, constant or beyond 12): " + ", ".join(skipped)
+    return Panel("parallel", title, fig, note)
+
+
+def _draw_lines(fig: go.Figure, order: list[int], columns: list[Any]) -> None:
+    """One trace per colour band of trials (few traces draw fast), worst drawn first."""
     colors = sample_colorscale(SCALE, [b / max(LINE_BINS - 1, 1) for b in range(LINE_BINS)])
     for b in range(LINE_BINS):
         rows = order[b * len(order) // LINE_BINS : (b + 1) * len(order) // LINE_BINS]
@@ -84,7 +96,9 @@ def parallel_panel(s: StudyData) -> Panel:
                 opacity=0.5,
             )
         )
-    fig.add_trace(_objective_markers(done, axes, columns[-1][0], obj.direction, obj.metric))
+
+
+def _draw_axes(fig: go.Figure, columns: list[Any], names: list[str]) -> None:
     for i, (_, labels) in enumerate(columns):
         fig.add_shape(type="line", x0=i, x1=i, y0=0, y1=1, line={"color": "#444", "width": 1})
         for y, text in labels:
@@ -98,7 +112,6 @@ def parallel_panel(s: StudyData) -> Panel:
                 font={"size": 10},
                 bgcolor="rgba(255,255,255,0.7)",
             )
-    names = [txt(p.name) for p in axes] + [txt(obj.metric)]
     fig.update_layout(
         xaxis={
             "tickvals": list(range(len(names))),
@@ -109,15 +122,10 @@ def parallel_panel(s: StudyData) -> Panel:
         },
         yaxis={"visible": False, "range": [-0.05, 1.05]},
     )
-    note = "lines coloured by the objective (yellow is best)"
-    skipped = [p.name for p in s.params if p not in axes]
-    if skipped:
-        note += "; not drawn (conditional, constant or beyond 12): " + ", ".join(skipped)
-    return Panel("parallel", title, fig, note)
 
 
 def _objective_markers(
-    done: list[TrialData], axes: list[Param], ys: list[float], direction: str, metric: str
+    done: list[TrialRecord], axes: list[Param], ys: list[float], direction: str, metric: str
 ) -> go.Scatter:
     hover = [
         f"trial {t.number}: {txt(fmt(t.value))}<br>"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from automl.context import _check_family_input
 from automl.data import load_source
 from automl.errors import DataError
 from automl.spec import SweepSpec, validate_spec
+from automl.study import _check_family_input
 from tests.data import make
 
 

@@ -142,7 +142,7 @@ def test_reports_draw_every_figure(chromium, make_sweep, tmp_path):
         make_sweep("multi", n_trials=12, objectives=MULTI),
         make_sweep(PWN, n_trials=10, activations=["relu", PWN_IMG], classes=[PWN_IMG, "b&c"]),
     ]
-    page = write_report(sweeps, tmp_path / "all.html")
+    page = write_report([s.record() for s in sweeps], tmp_path / "all.html")
     scan = check_page(chromium, page, tmp_path)
     assert len(scan.plots) >= 50
 
@@ -154,8 +154,14 @@ def test_small_studies_open_cleanly(chromium, make_sweep, tmp_path):
         make_sweep("pruned", n_trials=2, states=["PRUNED"] * 2),
         make_sweep("one", n_trials=1),
     ]
-    check_page(chromium, write_report(sweeps, tmp_path / "small.html"), tmp_path)
-    check_page(chromium, write_report(sweeps[1:2], tmp_path / "failed.html"), tmp_path)
+    check_page(
+        chromium, write_report([s.record() for s in sweeps], tmp_path / "small.html"), tmp_path
+    )
+    check_page(
+        chromium,
+        write_report([s.record() for s in sweeps[1:2]], tmp_path / "failed.html"),
+        tmp_path,
+    )
 
 
 SORT_PROBE = """
@@ -193,7 +199,7 @@ def test_leaderboard_sorts_in_the_page(chromium, make_sweep, tmp_path):
 
     states = ["COMPLETE"] * 8 + ["FAIL"] * 2 + ["COMPLETE"] * 4
     page = write_report(
-        [make_sweep("sort", n_trials=len(states), states=states)], tmp_path / "s.html"
+        [make_sweep("sort", n_trials=len(states), states=states).record()], tmp_path / "s.html"
     )
     text = page.read_text(encoding="utf-8")
     nonce = re.search(r'<script nonce="([^"]+)"', text).group(1)  # the page's policy needs it

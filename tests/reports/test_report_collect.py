@@ -13,8 +13,13 @@ import pandas as pd
 import pytest
 
 import automl
+from automl import ranking
+from automl.ranking import Objective
+from automl.records import TrialRecord
 from automl.reports import analysis
 from automl.reports.collect import collect, collect_study
+
+MAX, MIN = Objective.of("value", "maximize"), Objective.of("value", "minimize")
 
 MULTI = [{"metric": "val_accuracy"}, {"metric": "params_count", "direction": "minimize"}]
 
@@ -22,7 +27,7 @@ MULTI = [{"metric": "val_accuracy"}, {"metric": "params_count", "direction": "mi
 def test_classification_study_numbers(make_sweep):
     states = ["COMPLETE"] * 6 + ["PRUNED"] * 3 + ["FAIL"] * 2
     sweep = make_sweep("cls", n_trials=len(states), states=states)
-    s = collect_study(sweep)
+    s = collect_study(sweep.record())
     frozen = sweep.study.get_trials(deepcopy=False)
 
     assert s.counts == {"COMPLETE": 6, "PRUNED": 3, "FAIL": 2}
@@ -52,7 +57,7 @@ def test_classification_study_numbers(make_sweep):
 
 def test_leaderboard_table(make_sweep):
     sweep = make_sweep("lb", n_trials=8)
-    table = collect_study(sweep).leaderboard
+    table = collect_study(sweep.record()).leaderboard
     assert table.columns[:3] == ["number", "state", "val_accuracy"]
     assert {"units", "activation", "epochs", "duration_s", "params_count", "latency_ms"} <= set(
         table.columns
@@ -67,7 +72,7 @@ def test_leaderboard_table(make_sweep):
 
 def test_regression_study(make_sweep):
     sweep = make_sweep("reg", n_trials=12, task="regression")
-    s = collect_study(sweep)
+    s = collect_study(sweep.record())
     assert s.objectives[0].direction == "minimize"
     assert s.best == [sweep.best_trial.number]
     values = [v for _, v in s.best_so_far]
@@ -78,7 +83,7 @@ def test_regression_study(make_sweep):
 
 def test_multi_objective_study(make_sweep):
     sweep = make_sweep("multi", n_trials=15, objectives=MULTI)
-    s = collect_study(sweep)
+    s = collect_study(sweep.record())
     assert s.multi
     assert s.best == [t.number for t in sweep.pareto_front]
     assert all(t.values and len(t.values) == 2 for t in s.complete)
@@ -96,7 +101,7 @@ def test_multi_objective_study(make_sweep):
     ids=["empty", "failed", "pruned-and-failed", "one-trial"],
 )
 def test_small_studies_collect(make_sweep, kwargs, counts):
-    s = collect_study(make_sweep("small", **kwargs))
+    s = collect_study(make_sweep("small", **kwargs).record())
     assert s.counts == counts
     assert not s.importance.values
     assert "at least 2 completed trials" in s.importance.message
@@ -108,14 +113,14 @@ def test_storage_password_is_masked(make_sweep, tmp_path, monkeypatch):
     sweep = make_sweep("pw", n_trials=3)
     sweep.study  # noqa: B018 - read from the journal before the URL is swapped
     sweep.storage = "postgresql://user:s3cret@db.example/automl"
-    s = collect_study(sweep)
+    s = collect_study(sweep.record())
     assert "s3cret" not in s.storage and "***" in s.storage
 
 
 def test_bare_optuna_study(journal):
-    st = optuna.create_study(study_name="bare", storage=automl.study.open_storage(journal))
+    st = optuna.create_study(study_name="bare", storage=automl.storage.open_storage(journal))
     st.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=4)
-    data = collect([automl.load("bare", journal)])
+    data = collect([automl.load("bare", journal).record()])
     s = data.studies[0]
     assert s.objectives[0].metric == "value" and s.best == [st.best_trial.number]
     assert s.leaderboard.columns == ["number", "state", "value", "x"]
@@ -128,7 +133,7 @@ def test_collect_does_not_import_plotly(make_sweep, journal):
     code = (
         "import sys, automl\n"
         "from automl.reports.collect import collect\n"
-        f"collect([automl.load('np', {journal!r})])\n"
+        f"collect([automl.load('np', {journal!r}).record()])\n"
         "assert not [m for m in sys.modules if m.startswith('plotly')], 'plotly imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -137,7 +142,7 @@ def test_collect_does_not_import_plotly(make_sweep, journal):
 
 def test_importance_switches_to_ped_anova(make_sweep, monkeypatch):
     monkeypatch.setattr(analysis, "FANOVA_MAX_TRIALS", 3)
-    s = collect_study(make_sweep("big", n_trials=20))
+    s = collect_study(make_sweep("big", n_trials=20).record())
     assert s.importance.method.startswith("PED-ANOVA") and s.importance.values
 
 
@@ -146,27 +151,33 @@ def test_importance_error_becomes_a_message(make_sweep, monkeypatch):
         raise RuntimeError("forest on fire")
 
     monkeypatch.setattr(optuna.importance, "get_param_importances", broken)
-    s = collect_study(make_sweep("err", n_trials=6))
+    s = collect_study(make_sweep("err", n_trials=6).record())
     assert s.importance.message == "could not compute: RuntimeError: forest on fire"
 
 
 def test_importance_needs_a_varying_parameter():
     st = optuna.create_study()
     st.optimize(lambda t: t.suggest_categorical("x", [1]) + 0.0, n_trials=3)
-    imp = analysis.importance(st, ["minimize"], 3)
+    imp = analysis.importance(st, [Objective.of("value", "minimize")], 3)
     assert imp.message == "no parameter varies across the completed trials"
 
 
 def test_best_numbers_and_fronts():
     pts = [(0, [0.5, 10.0]), (1, [0.9, 50.0]), (2, [0.9, 40.0]), (3, [0.4, 5.0]), (4, [0.3, 60.0])]
-    assert analysis.best_numbers([(n, v[:1]) for n, v in pts], ["maximize"]) == [1]  # tie: first
-    assert analysis.best_numbers([(n, v[:1]) for n, v in pts], ["minimize"]) == [4]
-    assert analysis.best_numbers(pts, ["maximize", "minimize"]) == [2, 0, 3]
-    assert analysis.best_numbers([], ["maximize"]) == []
+
+    def best(points, directions):
+        objs = [Objective.of(f"v{i}", d) for i, d in enumerate(directions)]
+        trials = [TrialRecord(n, "COMPLETE", list(v), {}) for n, v in points]
+        return [t.number for t in ranking.best(trials, objs)]
+
+    assert best([(n, v[:1]) for n, v in pts], ["maximize"]) == [1]  # tie: first
+    assert best([(n, v[:1]) for n, v in pts], ["minimize"]) == [4]
+    assert best(pts, ["maximize", "minimize"]) == [2, 0, 3]
+    assert best([], ["maximize"]) == []
     cost = [(n, v[0], v[1]) for n, v in pts] + [(9, 1.0, None)]
-    assert analysis.front_2d(cost, "maximize") == [3, 0, 2]
-    assert analysis.front_2d(cost, "minimize") == [3, 4]
-    assert analysis.best_so_far([(2, 0.3), (0, 0.5), (5, 0.1)], "minimize") == [
+    assert ranking.front_2d(cost, MAX) == [3, 0, 2]
+    assert ranking.front_2d(cost, MIN) == [3, 4]
+    assert ranking.best_so_far([(2, 0.3), (0, 0.5), (5, 0.1)], MIN) == [
         (0, 0.5),
         (2, 0.3),
         (5, 0.1),

@@ -24,7 +24,7 @@ def _keys(panels: list[Panel], *, drawn: bool = True) -> set[str]:
 
 
 def test_classification_panels(make_sweep):
-    s = collect_study(make_sweep("cls", n_trials=25))
+    s = collect_study(make_sweep("cls", n_trials=25).record())
     panels = _panels(s)
     assert {
         "history",
@@ -49,7 +49,7 @@ def test_classification_panels(make_sweep):
 
 def test_learning_curves_show_pruned_trials_dashed(make_sweep, monkeypatch):
     states = ["COMPLETE"] * 12 + ["PRUNED"] * 5
-    s = collect_study(make_sweep("cur", n_trials=len(states), states=states))
+    s = collect_study(make_sweep("cur", n_trials=len(states), states=states).record())
     panel = curves_panel(s)
     names = [t.name for t in panel.figure.data]
     assert names[:2] == ["pruned", "pruned here"]
@@ -63,13 +63,13 @@ def test_learning_curves_show_pruned_trials_dashed(make_sweep, monkeypatch):
 
 
 def test_regression_panels(make_sweep):
-    s = collect_study(make_sweep("reg", n_trials=10, task="regression"))
+    s = collect_study(make_sweep("reg", n_trials=10, task="regression").record())
     keys = _keys(_panels(s))
     assert {"predicted", "residuals"} <= keys and "confusion" not in keys
 
 
 def test_multi_objective_has_a_pareto_front(make_sweep):
-    s = collect_study(make_sweep("mo", n_trials=12, objectives=MULTI))
+    s = collect_study(make_sweep("mo", n_trials=12, objectives=MULTI).record())
     panels = _panels(s)
     pareto = next(p for p in panels if p.key == "pareto")
     front = pareto.figure.data[1]
@@ -83,7 +83,7 @@ def test_multi_objective_has_a_pareto_front(make_sweep):
     ids=["empty", "failed", "one-trial"],
 )
 def test_small_studies_get_messages_not_crashes(make_sweep, kwargs):
-    s = collect_study(make_sweep("small", **kwargs))
+    s = collect_study(make_sweep("small", **kwargs).record())
     panels = _panels(s)
     empty = [p for p in panels if p.figure is None]
     assert empty and all(p.note for p in empty)
@@ -101,7 +101,7 @@ def test_small_studies_get_messages_not_crashes(make_sweep, kwargs):
 def test_user_text_is_escaped_in_figures(make_sweep):
     evil = "</script><img src=x onerror=alert(1)>"
     sweep = make_sweep(evil, n_trials=12, activations=["relu", evil], classes=[evil, "b&c"])
-    s = collect_study(sweep)
+    s = collect_study(sweep.record())
     texts = [figure_json(p.figure) for p in _panels(s) if p.figure is not None]
     texts += [figure_json(p.figure) for p in compare_panels([s, s]) if p.figure is not None]
     for text in texts:
@@ -121,16 +121,16 @@ def test_figure_json_round_trips():
 
 
 def test_compare_panels(make_sweep):
-    a = collect_study(make_sweep("a", n_trials=8))
-    b = collect_study(make_sweep("b", n_trials=8, seed=1))
+    a = collect_study(make_sweep("a", n_trials=8).record())
+    b = collect_study(make_sweep("b", n_trials=8, seed=1).record())
     panels = compare_panels([a, b])
     assert [t.name for t in panels[0].figure.data] == ["a (val_accuracy)", "b (val_accuracy)"]
-    empty = collect_study(make_sweep("none", n_trials=0))
+    empty = collect_study(make_sweep("none", n_trials=0).record())
     assert compare_panels([empty, empty])[0].figure is None
 
 
 def test_parallel_coordinates_skip_conditional_parameters(make_sweep):
-    s = collect_study(make_sweep("par", n_trials=20))
+    s = collect_study(make_sweep("par", n_trials=20).record())
     panel = figures_params.parallel_panel(s)
     ticks = list(panel.figure.layout.xaxis.ticktext)
     assert ticks[-1] == "val_accuracy" and "units" in ticks

@@ -24,7 +24,7 @@ def _outside_plotly_js(page: str) -> str:
 
 def test_single_study_page(make_sweep, tmp_path):
     sweep = make_sweep("exp1", n_trials=20)
-    path = write_report([sweep], tmp_path / "deep" / "er" / "exp1.html")
+    path = write_report([sweep.record()], tmp_path / "deep" / "er" / "exp1.html")
     page = path.read_text(encoding="utf-8")
     assert path.parent.is_dir()
     assert page.count(PLOTLY_BANNER) == 1  # plotly.js embedded once
@@ -54,7 +54,7 @@ def test_single_study_page(make_sweep, tmp_path):
 def test_comparison_page(make_sweep, tmp_path):
     a = make_sweep("a", n_trials=10)
     b = make_sweep("b", n_trials=10, task="regression")
-    page = write_report([a, b], tmp_path / "cmp.html").read_text(encoding="utf-8")
+    page = write_report([a.record(), b.record()], tmp_path / "cmp.html").read_text(encoding="utf-8")
     assert "Comparison of 2 studies" in page and 'class="sortable compare-table"' in page
     assert "Study a" in page and "Study b" in page
     assert page.count(PLOTLY_BANNER) == 1
@@ -62,7 +62,9 @@ def test_comparison_page(make_sweep, tmp_path):
 
 
 def test_multi_objective_page_shows_the_front(make_sweep, tmp_path):
-    page = write_report([make_sweep("mo", n_trials=12, objectives=MULTI)], tmp_path / "m.html")
+    page = write_report(
+        [make_sweep("mo", n_trials=12, objectives=MULTI).record()], tmp_path / "m.html"
+    )
     text = page.read_text(encoding="utf-8")
     assert "Pareto front:" in text and 'class="sortable pareto-table"' in text
     assert "Best validation" not in text
@@ -78,7 +80,7 @@ def test_multi_objective_page_shows_the_front(make_sweep, tmp_path):
     ids=["empty", "failed", "one-trial"],
 )
 def test_small_studies_render_with_a_message(make_sweep, tmp_path, kwargs, message):
-    page = write_report([make_sweep("small", **kwargs)], tmp_path / "s.html")
+    page = write_report([make_sweep("small", **kwargs).record()], tmp_path / "s.html")
     assert message in page.read_text(encoding="utf-8")
 
 
@@ -86,7 +88,7 @@ def test_user_strings_are_escaped(make_sweep, tmp_path):
     evil = "<script>alert(1)</script>"
     choice = "</script><img src=x onerror=alert(2)>"
     sweep = make_sweep(evil, n_trials=12, activations=["relu", choice], classes=[choice, "b"])
-    page = write_report([sweep], tmp_path / "x.html").read_text(encoding="utf-8")
+    page = write_report([sweep.record()], tmp_path / "x.html").read_text(encoding="utf-8")
     assert evil not in page and choice not in page and "<img" not in page
     assert "Study &lt;script&gt;alert(1)&lt;/script&gt;" in page
     for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S):
@@ -94,17 +96,19 @@ def test_user_strings_are_escaped(make_sweep, tmp_path):
 
 
 def test_two_hundred_trials_stay_small(make_sweep, tmp_path):
-    path = write_report([make_sweep("big", n_trials=200, max_epochs=20)], tmp_path / "b.html")
+    path = write_report(
+        [make_sweep("big", n_trials=200, max_epochs=20).record()], tmp_path / "b.html"
+    )
     assert path.stat().st_size < 8_000_000
 
 
 def test_default_path_and_folder_target(make_sweep, tmp_path, monkeypatch):
     sweep = make_sweep("exp/1", n_trials=3)
     monkeypatch.chdir(tmp_path)
-    assert write_report([sweep]) == Path("reports/exp_1.html") == default_path(["exp/1"])
+    assert write_report([sweep.record()]) == Path("reports/exp_1.html") == default_path(["exp/1"])
     assert Path("reports/exp_1.html").is_file()
     (tmp_path / "out").mkdir()
-    assert write_report([sweep], tmp_path / "out") == tmp_path / "out" / "exp_1.html"
+    assert write_report([sweep.record()], tmp_path / "out") == tmp_path / "out" / "exp_1.html"
 
 
 def test_api_entry_points(make_sweep, tmp_path):

@@ -55,7 +55,7 @@ def trials_of(name: str, url: str) -> list[FrozenTrial]:
 
 
 def _storage(url: str) -> optuna.storages.BaseStorage:
-    from automl.study import open_storage
+    from automl.storage import open_storage
 
     return open_storage(url)
 
@@ -203,14 +203,14 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path: Path) -> None:
 def test_workers_that_cannot_start_stop_the_sweep(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from automl import context
+    from automl import study
     from automl.cli import app
     from automl.spec import validate_spec
 
     table = tmp_path / "t.csv"
     table.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(60)))
     url = str(tmp_path / "journal.log")
-    context.create(validate_spec(tiny_spec(data={"source": str(table)})), "gone", url)
+    study.create(validate_spec(tiny_spec(data={"source": str(table)})), "gone", url)
     table.unlink()  # every worker now fails to load the data
     result = CliRunner().invoke(
         app, ["tune", "gone", "--resume", "--trials", "2", "--storage", url, "--no-report"]

@@ -22,6 +22,9 @@ from optuna.distributions import (
 )
 from optuna.trial import FrozenTrial, TrialState
 
+from automl import records
+from automl.ranking import Objective
+
 ACTIVATIONS = ("relu", "gelu", "tanh")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 
@@ -53,13 +56,13 @@ def make_study(
         classes: class names (classification).
         seed: random seed.
     """
-    from automl.spec import Objective, validate_spec
-    from automl.study import open_storage
+    from automl.spec import validate_spec
+    from automl.storage import open_storage
 
     rng = random.Random(seed)
     metric = "val_accuracy" if task == "classification" else "val_loss"
     objs = list(objectives or [{"metric": metric, "direction": None}])
-    directions = [Objective.model_validate(o).resolved_direction for o in objs]
+    directions = [Objective.of(o["metric"], o.get("direction")).direction for o in objs]
     st = open_storage(storage) if isinstance(storage, str) else storage
     study = optuna.create_study(study_name=name, storage=st, directions=directions)
     spec = validate_spec(
@@ -81,10 +84,10 @@ def make_study(
         trials.append(trial)
     study.add_trials(trials)
     attrs = {
-        "spec": spec.model_dump(mode="json"),
-        "task": task,
-        "objectives": objs,
-        "data": {
+        records.SPEC: spec.model_dump(mode="json"),
+        records.TASK: task,
+        records.OBJECTIVES: objs,
+        records.DATA: {
             "name": "digits",
             "source": "digits",
             "kind": "builtin",
@@ -172,7 +175,7 @@ def _trial(
         }
     duration = round(2.0 + 0.5 * epochs + rng.random(), 3)
     metrics: dict[str, Any] = {"epochs": epochs, "duration_s": duration}
-    user_attrs: dict[str, Any] = {"history": history}
+    user_attrs: dict[str, Any] = {records.HISTORY: history}
     values: list[float] | None = None
     metric = objs[0]["metric"]
     if state == "COMPLETE":
@@ -185,9 +188,9 @@ def _trial(
         )
         values = [float(metrics[o["metric"]]) for o in objs]
     elif state == "FAIL":
-        user_attrs["fail_reason"] = rng.choice(["nan", "error"])
+        user_attrs[records.FAIL_REASON] = rng.choice(["nan", "error"])
         user_attrs["fail_detail"] = "loss became nan at epoch 2"
-    user_attrs["metrics"] = metrics
+    user_attrs[records.METRICS] = metrics
     inter = {e: float(v) for e, v in enumerate(history[metric])} if len(objs) == 1 else {}
     end = start + dt.timedelta(seconds=duration)
     trial = FrozenTrial(
@@ -217,8 +220,8 @@ def _evaluation(
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not done:
         return {}
-    sign = -1 if directions[0] == "maximize" else 1
-    ranked = sorted(done, key=lambda t: (sign * t.values[0], t.number))
+    objective = Objective.of("value", directions[0])
+    ranked = sorted(done, key=lambda t: (objective.sort_key(t.values[0]), t.number))
     tests: dict[str, dict[str, float]] = {}
     for t in ranked[:5]:
         v = t.values[0]

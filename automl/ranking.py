@@ -1,0 +1,185 @@
+"""What "better" means: objectives, the best trial, the Pareto front, kept models, pick().
+
+Every comparison of trials in automl goes through this module, with one tie rule: the
+better first objective wins; on a tie the model with fewer parameters, then the faster
+one, then the earlier trial. So the report's best, ``Sweep.best_trial``, the kept models
+and ``pick()`` always agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
+
+Direction = Literal["maximize", "minimize"]
+# Metrics where higher is better; every other metric (losses, errors, costs) is minimized.
+MAXIMIZED = ("val_accuracy",)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A metric and its direction, resolved (a file may leave the direction out)."""
+
+    metric: str
+    direction: Direction
+
+    @classmethod
+    def of(cls, metric: str, direction: str | None = None) -> Objective:
+        """The objective, with the metric's usual direction when none is given."""
+        if direction is None:
+            direction = "maximize" if metric in MAXIMIZED else "minimize"
+        if direction not in ("maximize", "minimize"):
+            raise ValueError(f"direction must be maximize or minimize; got {direction!r}")
+        return cls(metric, direction)  # type: ignore[arg-type]
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+    @property
+    def mode(self) -> Literal["max", "min"]:
+        """Keras callbacks' name for the direction."""
+        return "max" if self.maximize else "min"
+
+    def sort_key(self, value: float | None) -> float:
+        """Smaller is better; a missing or NaN value sorts last."""
+        if value is None or math.isnan(value):
+            return math.inf
+        return -value if self.maximize else value
+
+    def better(self, a: float, b: float | None) -> bool:
+        """Whether ``a`` is strictly better than ``b`` (anything beats a missing ``b``)."""
+        return self.sort_key(a) < self.sort_key(b)
+
+    def best_index(self, values: Sequence[float]) -> int:
+        """Index of the best value (the first of equals)."""
+        keys = [self.sort_key(v) for v in values]
+        return keys.index(min(keys))
+
+    def as_dict(self) -> dict[str, str]:
+        return {"metric": self.metric, "direction": self.direction}
+
+
+def default_objectives(directions: Sequence[str]) -> list[Objective]:
+    """Objectives of a study automl did not create: ``value``, or ``value_0``, ``value_1``..."""
+    names = ["value"] if len(directions) == 1 else [f"value_{i}" for i in range(len(directions))]
+    return [Objective.of(n, d) for n, d in zip(names, directions, strict=True)]
+
+
+class Ranked(Protocol):
+    """What ranking needs of a trial (a :class:`~automl.records.TrialRecord` has it)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def values(self) -> list[float] | None: ...
+    @property
+    def params_count(self) -> float | None: ...
+    @property
+    def latency_ms(self) -> float | None: ...
+
+
+T = TypeVar("T", bound=Ranked)
+
+
+def rank_key(t: Ranked, objectives: Sequence[Objective]) -> tuple[float, float, float, int]:
+    """The one tie rule: first objective, then fewer parameters, lower latency, number."""
+    value = t.values[0] if t.values else None
+    return (
+        objectives[0].sort_key(value),
+        t.params_count or 0.0,
+        t.latency_ms or 0.0,
+        t.number,
+    )
+
+
+def ranked(trials: Iterable[T], objectives: Sequence[Objective]) -> list[T]:
+    """Trials with values, best first."""
+    return sorted((t for t in trials if t.values), key=lambda t: rank_key(t, objectives))
+
+
+def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b, strict=True)) and list(a) != list(b)
+
+
+def pareto_front(trials: Iterable[T], objectives: Sequence[Objective]) -> list[T]:
+    """Trials no other trial beats on every objective, best first by the tie rule."""
+    done = ranked(trials, objectives)
+    keys = [[o.sort_key(v) for o, v in zip(objectives, t.values or [], strict=True)] for t in done]
+    return [t for t, k in zip(done, keys, strict=True) if not any(_dominates(o, k) for o in keys)]
+
+
+def best(trials: Iterable[T], objectives: Sequence[Objective]) -> list[T]:
+    """The best trial (one objective), or the Pareto front (several); empty if none."""
+    if len(objectives) > 1:
+        return pareto_front(trials, objectives)
+    return ranked(trials, objectives)[:1]
+
+
+def kept(trials: Iterable[T], objectives: Sequence[Objective], k: int) -> set[int]:
+    """Numbers of the trials whose models are kept: the best ``k`` plus a cost front.
+
+    The front over (first objective, parameter count, latency) means ``pick()`` under any
+    parameter and latency limits always finds its answer on disk: that answer is never
+    beaten on all three.
+    """
+    done = ranked(trials, objectives)
+    keys = [rank_key(t, objectives)[:3] for t in done]
+    front = {
+        t.number
+        for t, key in zip(done, keys, strict=True)
+        if not any(_dominates(o, key) for o in keys)
+    }
+    return {t.number for t in done[:k]} | front
+
+
+def pick(
+    trials: Iterable[T],
+    objectives: Sequence[Objective],
+    max_params: float | None = None,
+    max_latency_ms: float | None = None,
+) -> T | None:
+    """The best trial whose parameter count and latency stay within the limits."""
+    fits = [
+        t
+        for t in trials
+        if (max_params is None or (t.params_count or 0) <= max_params)
+        and (max_latency_ms is None or (t.latency_ms or 0) <= max_latency_ms)
+    ]
+    found = ranked(fits, objectives)
+    return found[0] if found else None
+
+
+def best_so_far(
+    points: Iterable[tuple[int, float]], objective: Objective
+) -> list[tuple[int, float]]:
+    """The best value reached up to each trial number, in trial order."""
+    out: list[tuple[int, float]] = []
+    current: float | None = None
+    for number, value in sorted(points):
+        if current is None or objective.better(value, current):
+            current = value
+        out.append((number, current))
+    return out
+
+
+def front_2d(points: Iterable[tuple[int, float, float | None]], objective: Objective) -> list[int]:
+    """Trials no other beats on both the objective and a cost (lower cost is better).
+
+    Args:
+        points: ``(trial number, objective value, cost)``; points without a cost are skipped.
+        objective: the objective.
+
+    Returns:
+        The front's trial numbers, by increasing cost.
+    """
+    usable = sorted((c, objective.sort_key(v), n) for n, v, c in points if c is not None)
+    front: list[int] = []
+    lowest = math.inf
+    for _, key, number in usable:
+        if key < lowest:
+            front.append(number)
+            lowest = key
+    return front

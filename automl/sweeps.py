@@ -1,0 +1,194 @@
+"""Running sweeps: ``tune()`` creates or resumes a study and runs it; ``studies()`` lists them.
+
+Reports written during a sweep are scheduled here, so that neither the runner nor the
+reports know of each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from automl import ranking, records, runner
+from automl.api import Sweep
+from automl.devices import plan
+from automl.errors import AutoMLError
+from automl.options import DEFAULTS, TRIALS, RunOptions
+from automl.records import TrialRecord
+from automl.reports import write_report
+from automl.spaces import load_spec
+from automl.spec import SweepSpec
+from automl.storage import check_new, free_name, open_storage, storage_url
+from automl.study import create
+
+log = logging.getLogger("automl")
+
+
+# long: one keyword per option, documented; the body is short.
+def tune(
+    space: str | Path | SweepSpec,
+    *,
+    trials: int | None = TRIALS,
+    study: str | None = None,
+    storage: str | None = None,
+    timeout: float | None = None,
+    seed: int | None = None,
+    data: str | None = None,
+    target: str | None = None,
+    resume: bool = False,
+    on_trial: Callable[[TrialRecord], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    gpus: str = DEFAULTS.gpus,
+    trials_per_gpu: int = DEFAULTS.trials_per_gpu,
+    workers: int | None = DEFAULTS.workers,
+    max_trials_per_worker: int | None = DEFAULTS.max_trials_per_worker,
+    max_memory_mb: float | None = DEFAULTS.max_memory_mb,
+    max_retries: int = DEFAULTS.max_retries,
+    in_process: bool = DEFAULTS.in_process,
+    report: bool | str | Path = False,
+    report_every: int = DEFAULTS.report_every,
+) -> Sweep:
+    """Run a sweep and return it.
+
+    Args:
+        space: a ready space's name, a YAML path, or a :class:`SweepSpec`; with ``resume``,
+            the name of the study to continue.
+        trials: trials to run in this call (``None``: until ``timeout``).
+        study: the study name; by default the space's name (``-2``, ``-3``... if taken).
+        storage: an Optuna storage URL; default ``$AUTOML_STORAGE`` or the embedded file.
+        timeout: stop starting new trials after this many seconds.
+        seed: sampler seed (overrides the space's ``sampler.seed``).
+        data: a data path that replaces the space's ``data.source``.
+        target: the target column of a CSV (replaces ``data.target``).
+        resume: continue the existing study; trial numbers go on.
+        on_trial: called after every trial with its :class:`~automl.records.TrialRecord`.
+        on_start: called with the study name once the study is ready, before any trial.
+        report: write an HTML report when the sweep ends: True for
+            ``reports/<study>.html``, or a path.
+        gpus, trials_per_gpu, workers, max_trials_per_worker, max_memory_mb, max_retries,
+        in_process, report_every: see :class:`~automl.options.RunOptions`.
+    """
+    opts = RunOptions(
+        gpus=gpus,
+        trials_per_gpu=trials_per_gpu,
+        workers=workers,
+        max_trials_per_worker=max_trials_per_worker,
+        max_memory_mb=max_memory_mb,
+        max_retries=max_retries,
+        in_process=in_process,
+        report_every=report_every,
+    )
+    plan(gpus, trials_per_gpu, workers)  # a bad --gpus fails before any study is made
+    url = storage_url(storage)
+    if resume:
+        if data or target:
+            raise AutoMLError("--data and --target cannot change the data of an existing study")
+        if seed is not None:
+            raise AutoMLError("--seed cannot change the seed of an existing study")
+        name = study or str(space)
+    else:
+        name = _new_study(_with_overrides(space, data=data, target=target), study, url, seed)
+    if report:
+        on_trial = _reporting(name, url, report, report_every, on_trial)
+    runner.run(
+        name,
+        url,
+        trials=trials,
+        timeout=timeout,
+        on_trial=on_trial,
+        on_start=on_start,
+        options=opts,
+    )
+    sweep = Sweep(name, url)
+    if report:
+        _write_report(sweep, report)
+    return sweep
+
+
+def _new_study(spec: SweepSpec, name: str | None, url: str, seed: int | None) -> str:
+    opened = open_storage(url)
+    if name:
+        check_new(opened, name)
+    name = name or free_name(opened, spec.name or "study")
+    create(spec, name, url, seed=seed)
+    return name
+
+
+def _with_overrides(space: str | Path | SweepSpec, **changes: Any) -> SweepSpec:
+    spec = space if isinstance(space, SweepSpec) else load_spec(space)
+    if changes.get("data"):
+        source = Path(str(changes["data"])).expanduser()
+        changes["data"] = str(source.resolve()) if source.exists() else str(changes["data"])
+    updates = {f"data.{'source' if k == 'data' else k}": v for k, v in changes.items() if v}
+    if updates.get("data.source"):
+        updates["data.kind"] = None
+    return spec.replace(**updates) if updates else spec
+
+
+def _reporting(
+    name: str,
+    url: str,
+    report: bool | str | Path,
+    every: int,
+    on_trial: Callable[[TrialRecord], None] | None,
+) -> Callable[[TrialRecord], None]:
+    """Wrap ``on_trial`` so the report is refreshed every ``every`` trials."""
+    seen = [0]
+
+    def callback(outcome: TrialRecord) -> None:
+        if on_trial is not None:
+            on_trial(outcome)
+        seen[0] += 1
+        if every and seen[0] % every == 0:
+            _write_report(Sweep(name, url), report)
+
+    return callback
+
+
+def _write_report(sweep: Sweep, report: bool | str | Path) -> Path | None:
+    """Write the report; a failure is logged, never allowed to stop a sweep."""
+    try:
+        return sweep.report(None if report is True else Path(str(report)))
+    except Exception as exc:  # noqa: BLE001 - a report must not break the sweep
+        log.warning("report not written: %s", exc)
+        return None
+
+
+def compare(sweeps: list[Sweep], path: str | Path | None = None) -> Path:
+    """Write one HTML report comparing several sweeps."""
+    return write_report([s.record() for s in sweeps], path)
+
+
+STUDY_COLUMNS = ["study", "space", "family", "task", "objective"]
+STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
+
+
+def studies(storage: str | None = None) -> pd.DataFrame:
+    """One row per study in the storage: name, space, task, trials by state, best value."""
+    url = storage_url(storage)
+    opened = open_storage(url)  # one storage (one connection pool) for every study
+    rows = []
+    for summary in opened.get_all_studies():
+        st = optuna.load_study(study_name=summary.study_name, storage=opened)
+        rows.append(_study_row(records.read_study(st, url, models=False)))
+    return pd.DataFrame(rows, columns=[*STUDY_COLUMNS, *STATES, "best"])
+
+
+def _study_row(record: records.StudyRecord) -> dict[str, Any]:
+    found = ranking.best(record.complete, record.objectives)
+    return {
+        "study": record.name,
+        "space": record.space,
+        "family": record.family,
+        "task": record.task,
+        "objective": ", ".join(o.metric for o in record.objectives)
+        if record.made_by_automl
+        else "",
+        **{state: sum(t.state == state for t in record.trials) for state in STATES},
+        "best": found[0].value if found and len(record.objectives) == 1 else None,
+    }
