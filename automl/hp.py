@@ -56,7 +56,7 @@ __all__ = [
 
 DEFAULT_OPTIMIZER = "adam"
 DEFAULT_LEARNING_RATE = 1e-3
-LEARNING_RATE_NAMES = ("learning_rate", "lr")  # first declared one wins
+LEARNING_RATE_NAMES = ("learning_rate", "lr")  # learning_rate wins when both are declared
 _SUPPORTED = (kt_hps.Int, kt_hps.Float, kt_hps.Choice, kt_hps.Boolean, kt_hps.Fixed)
 
 

@@ -237,3 +237,18 @@ def test_compile_options_follow_the_naming_convention() -> None:
     bad.Choice("optimizer", ["lamb"])
     with pytest.raises(HyperParameterError, match="'lamb'"):
         compile_options(bad)
+
+
+def test_name_scopes_with_grouped_multivariate_tpe() -> None:
+    sampler = optuna.samplers.TPESampler(n_startup_trials=2, multivariate=True, group=True, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    for _ in range(5):
+        trial = study.ask()
+        hp = OptunaHyperParameters(trial)
+        with hp.name_scope("block"):
+            hp.Choice("kind", ["a", "b"])
+            hp.Int("n", 1, 100, sampling="reverse_log", parent_name="kind", parent_values=["a"])
+        study.tell(trial, 0.0 if hp.get("block/kind") == "a" else 1.0)
+        assert trial.params["block/kind"] == hp.values["block/kind"]
+        assert ("mirror(block/n)" in trial.params) == (hp.get("block/kind") == "a")
+        assert ("block/n" in hp.values) == (hp.get("block/kind") == "a")
