@@ -294,6 +294,21 @@ def save_model(store: Any, trial: optuna.Trial, model: Any) -> str:
         )
 
 
+def save_study_model(store: Any, study: optuna.Study, model: Any, name: str) -> str:
+    """Save a model that belongs to the study, not one trial (a refit); returns its id."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name}.keras"
+        model.save(path)
+        return str(
+            upload_artifact(
+                artifact_store=store,
+                file_path=str(path),
+                study_or_trial=study,
+                mimetype="application/octet-stream",
+            )
+        )
+
+
 # Heartbeats and failing trials that their worker left --------------------------------------
 
 
