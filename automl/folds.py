@@ -33,14 +33,24 @@ def fold_splits(splits: Splits, k: int, seed: int = 0) -> Iterator[Splits]:
         )
 
 
+def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
+    """The trial's uncompiled model; tables with ``scaling: quantile`` get it in front."""
+    from automl.models import build_model
+    from automl.models.scaling import quantile_front
+
+    model = build_model(spec.model.family, hp, data.input_spec)
+    if hp.get("scaling") == "quantile" and np.ndim(data.x_train) == 2:
+        model = quantile_front(model, data.x_train)
+    return model
+
+
 def train_once(
     spec: SweepSpec, data: Splits, hp: dict[str, Any], objective: Any, reporter: Any
 ) -> tuple[Any, Any]:
     """Build, compile and fit one model on ``data``; returns (model, FitResult)."""
     from automl import training
-    from automl.models import build_model
 
-    model = build_model(spec.model.family, hp, data.input_spec)
+    model = build(spec, data, hp)
     training.compile_model(model, data.input_spec, hp)
     fit = training.fit(
         model,

@@ -9,6 +9,7 @@ its own artifact and stored under :data:`automl.records.REFIT`. ``best_model()``
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,8 +42,7 @@ def train(ctx: Context, trial: TrialRecord) -> tuple[Any, int, int]:
     import keras
     import optuna
 
-    from automl import regimen, training
-    from automl.models import build_model
+    from automl import folds, regimen, training
     from automl.space import suggest
 
     data = ctx.splits
@@ -52,7 +52,8 @@ def train(ctx: Context, trial: TrialRecord) -> tuple[Any, int, int]:
     y = np.concatenate([data.y_train, data.y_val])
     keras.backend.clear_session()
     keras.utils.set_random_seed(int(ctx.study.user_attrs.get(records.SEED) or 0) + trial.number)
-    model = build_model(ctx.spec.model.family, hp, data.input_spec)
+    pooled = dataclasses.replace(data, x_train=x, y_train=y)
+    model = folds.build(ctx.spec, pooled, hp)
     training.compile_model(model, data.input_spec, hp)
     rates = [float(v) for v in trial.history.get(regimen.LR_KEY, [])[:epochs]] or None
     schedule = regimen.LearningRate(hp, ctx.spec.training.max_epochs, replay=rates)

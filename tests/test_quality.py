@@ -201,3 +201,37 @@ def test_greedy_selection_adds_members_only_while_validation_improves() -> None:
     mean = np.mean([[left, bad, right][i] for i in picks], axis=0)
     assert ensemble.loss("classification", y, mean) < ensemble.loss("classification", y, left)
     assert ensemble.greedy([left, bad], y, "classification", rounds=3) == [0]
+
+
+# -- table scaling ---------------------------------------------------------------------------
+@pytest.mark.backend
+def test_quantile_scaling_maps_skewed_columns_to_normal_inside_a_safe_model(
+    tmp_path: Path,
+) -> None:
+    from scipy.stats import norm
+
+    from automl.models.scaling import quantile_front
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.lognormal(size=400), rng.integers(0, 2, 400), np.ones(400)])
+    inner = keras.Model(inp := keras.Input((3,)), keras.layers.Identity()(inp))
+    model = quantile_front(inner, x.astype("float32"))
+    out = keras.ops.convert_to_numpy(model(x.astype("float32")))
+    order = np.argsort(x[:, 0])
+    assert np.all(np.diff(out[order, 0]) >= -1e-5)  # monotone
+    ranks = (np.argsort(order) + 0.5) / len(x)
+    middle = (ranks > 0.02) & (ranks < 0.98)  # the tails follow the outermost knots
+    gap = np.abs(out[middle, 0] - norm.ppf(ranks[middle]))  # linear between 33 knots
+    assert gap.max() < 0.2 and gap.mean() < 0.05
+    assert abs(out[:, 0].mean()) < 0.05 and abs(out[:, 0].std() - 1) < 0.1
+    assert len(np.unique(out[:, 1].round(4))) == 2 and np.allclose(out[:, 2], 1.0)
+    model.save(tmp_path / "q.keras")
+    loaded = keras.saving.load_model(tmp_path / "q.keras", safe_mode=True, compile=False)
+    assert np.allclose(keras.ops.convert_to_numpy(loaded(x.astype("float32"))), out, atol=1e-5)
+
+
+def test_scaling_is_an_mlp_tunable_with_one_line_errors() -> None:
+    validate_spec(tiny_spec(search={"scaling": ["standard", "quantile"]}))
+    with pytest.raises(SpecError) as info:
+        validate_spec(tiny_spec(search={"scaling": ["minmax"]}), origin="x.yaml")
+    assert "standard, quantile" in str(info.value) and "\n" not in str(info.value)

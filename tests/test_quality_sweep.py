@@ -127,3 +127,13 @@ def test_folds_objective_is_the_mean_over_folds(storage: str) -> None:
     assert trial.metrics["folds"] == 3
     assert reports[-1][1] == pytest.approx(trial.value, abs=1e-5)
     assert sweep.test_metrics["accuracy"] > 0
+
+
+def test_quantile_scaling_travels_with_the_kept_model(storage: str) -> None:
+    raw = tiny_spec(data={"source": "wine"}, keep=1)
+    raw["search"]["scaling"] = "quantile"
+    raw["training"] = {"max_epochs": 6, "patience": None, "batch_size": 16}
+    sweep = automl.tune(validate_spec(raw), trials=1, storage=storage, in_process=True)
+    model = sweep.best_model()
+    assert [layer.name for layer in model.layers][1] == "quantile_knots"
+    assert sweep.record().trials[0].state == "COMPLETE" and sweep.test_metrics["accuracy"] > 0.6

@@ -28,6 +28,7 @@ POOLING = ("max", "avg", "none")
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_WEIGHTS = ("none", "balanced")
+SCALINGS = ("standard", "quantile")
 
 Check = Callable[[Any], "str | None"]
 
