@@ -7,7 +7,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import optuna
 import pytest
 
 from automl import ensemble, regimen
@@ -16,43 +15,28 @@ from automl.errors import SpecError, TrialFailed
 from automl.folds import fold_splits
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective
-from automl.space import suggest
 from automl.spec import validate_spec
 from automl.training import compile_model, fit
-from tests.conftest import tiny_spec
+from tests.conftest import mlp_hp, tiny_spec
 
 
-def _data(n: int = 150, shuffle_labels: bool = False) -> Splits:
+def _data(n: int = 150) -> Splits:
     rng = np.random.default_rng(0)
     x = rng.random((n, 4)).astype("float32")
     y = (x[:, 0] + x[:, 1] > 1.0).astype("int32")
-    if shuffle_labels:
-        y = rng.permutation(y)
     spec = InputSpec(shape=(4,), task="classification", n_classes=2)
     a, b = n // 2, 3 * n // 4
     return Splits(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:], spec, ["0", "1"], "t")
 
 
-def _hp(**changes: object) -> dict:
-    spec = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
-    hp = suggest(optuna.trial.FixedTrial({}), spec)
-    hp.update(changes)
-    return hp
+_hp = mlp_hp
 
 
 def _fit(hp: dict, data: Splits, epochs: int = 4, no_progress: int = 0):
     model = build_model("mlp", hp, data.input_spec)
     compile_model(model, data.input_spec, hp)
-    result = fit(
-        model,
-        data,
-        hp,
-        max_epochs=epochs,
-        patience=None,
-        objective=Objective.of("val_loss"),
-        no_progress_epochs=no_progress,
-    )
-    return model, result
+    limits = {"max_epochs": epochs, "patience": None, "no_progress_epochs": no_progress}
+    return model, fit(model, data, hp, objective=Objective.of("val_loss"), **limits)
 
 
 # -- tunables are validated with one-line errors ---------------------------------------------
