@@ -14,7 +14,7 @@ import numpy as np
 import optuna
 
 from automl import records, storage
-from automl.context import Context
+from automl.context import Context, spec_of
 from automl.ranking import Objective, best, ranked
 from automl.records import TrialRecord
 
@@ -42,15 +42,18 @@ def _needed(
 
 
 def pending(study: optuna.Study, url: str) -> bool:
-    """Whether some kept model still lacks test metrics (no Keras needed to tell)."""
+    """Whether some kept model lacks test metrics, or the ensemble or the refit is due.
+
+    No Keras is needed to tell.
+    """
     from automl import ensemble, refit
 
     record = records.read_study(study, url)
-    size = int(record.spec.get("ensemble", 5))
+    spec = spec_of(study, url)
     return (
         bool(_needed(study, record.trials, record.objectives, record.keep)[0])
-        or ensemble.stale(record, size)
-        or refit.target(record, bool((record.spec.get("training") or {}).get("refit"))) is not None
+        or ensemble.stale(record, spec.ensemble)
+        or refit.target(record, spec.training.refit) is not None
     )
 
 

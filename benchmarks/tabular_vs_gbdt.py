@@ -113,7 +113,7 @@ def run_gbdt(path: Path, task: str, split: dict[str, np.ndarray], seed: int) -> 
     frame = pd.read_csv(path)
     y = frame.pop("target").to_numpy()
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = frame[col].astype("category")
     parts = {k: (frame.iloc[v], y[v]) for k, v in split.items()}
     kind = (
