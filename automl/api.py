@@ -99,9 +99,20 @@ class Sweep:
         return float((self._best().values or [math.nan])[0])
 
     @property
-    def test_metrics(self) -> dict[str, float]:
-        """Test-split metrics of the best model, e.g. ``{"accuracy": 0.97}``."""
-        return dict(self._best().test)
+    def test_metrics(self) -> dict[str, Any]:
+        """Test-split metrics of the best model, e.g. ``{"accuracy": 0.97}``.
+
+        With ``training.refit`` they are the refitted model's; key ``ensemble`` holds the
+        ensemble's test metrics when the sweep chose one.
+        """
+        record = self.record(models=False)
+        top = self._best(record)
+        metrics: dict[str, Any] = dict(top.test)
+        if record.refit and record.refit.get("trial") == top.number:
+            metrics = dict(record.refit.get("test") or metrics)
+        if record.ensemble:
+            metrics["ensemble"] = dict(record.ensemble.get("test") or {})
+        return metrics
 
     @property
     def pareto_front(self) -> list[TrialRecord]:
@@ -114,8 +125,43 @@ class Sweep:
 
     # -- models --------------------------------------------------------------------------
     def best_model(self) -> keras.Model:
-        """The best trial's trained model, loaded from the artifact store."""
+        """The best trial's trained model (its refit, with ``training.refit``)."""
+        found = self._refit()
+        if found is not None:
+            return storage.load_model(*found)
         return self.model(self._best().number)
+
+    def _refit(self) -> tuple[Any, str] | None:
+        """Store and artifact id of the best trial's refitted model, if there is one."""
+        record = self.record(models=False)
+        refit = record.refit or {}
+        aid = refit.get("artifact_id")
+        if not aid or refit.get("trial") != self._best(record).number:
+            return None
+        store = storage.artifact_store(self.storage, create=False)
+        return (store, str(aid)) if storage.has(store, str(aid)) else None
+
+    def ensemble(self, k: int | None = None) -> keras.Model:
+        """One model averaging kept models' outputs (probabilities, or values).
+
+        ``k=None``: the members the sweep chose greedily on validation (whose test metrics
+        are ``test_metrics["ensemble"]``); ``k``: the top ``k`` kept models, equal weights.
+        """
+        from automl import ensemble
+
+        record = self.record()
+        if k is None:
+            members = list((record.ensemble or {}).get("members") or [])
+            if not members:
+                raise NoModelError(f"study {self.study_name!r} has no ensemble (keep >= 2)")
+        else:
+            members = ensemble.candidates(record, record.keep)[:k]
+            if len(members) < k:
+                raise NoModelError(
+                    f"study {self.study_name!r} has {len(members)} kept models; asked for {k}"
+                )
+        models = {n: self.model(n) for n in set(members)}
+        return ensemble.build([models[n] for n in members])
 
     def model(self, trial_number: int) -> keras.Model:
         """The saved model of one trial (only kept trials have one)."""
@@ -186,14 +232,24 @@ class Sweep:
         with store.open_reader(str(aid)) as f:
             return dict(json.loads(f.read().decode("utf-8")))
 
-    def export(self, path: str | Path, trial_number: int | None = None) -> Path:
+    def export(
+        self, path: str | Path, trial_number: int | None = None, ensemble: int | None = None
+    ) -> Path:
         """Copy the best (or a given trial's) saved model to ``path`` (a ``.keras`` file).
 
-        A text study's tokenizer is written beside it as ``<name>.tokenizer.json``.
+        The best is its refit with ``training.refit``; ``ensemble=k`` writes the ensemble
+        of the top k kept models (0: the one the sweep chose). A text study's tokenizer is
+        written beside it as ``<name>.tokenizer.json``.
         """
-        number = self._best().number if trial_number is None else trial_number
-        store, aid = self._saved(number)
-        out = storage.copy_to(store, aid, path)
+        if ensemble is not None:
+            out = Path(path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.ensemble(ensemble or None).save(out)
+        elif trial_number is None and (found := self._refit()) is not None:
+            out = storage.copy_to(*found, path)
+        else:
+            number = self._best().number if trial_number is None else trial_number
+            out = storage.copy_to(*self._saved(number), path)
         tokenizer = self.tokenizer()
         if tokenizer is not None:
             save_tokenizer(tokenizer, out.with_name(out.stem + ".tokenizer.json"))

@@ -224,8 +224,11 @@ def _summary(sweep: Any) -> None:
         table.add_row(*[_cell(c) for c in cells])
     out.print(table)
     out.print(f"best: trial {sweep.best_trial.number}, {metric} = {sweep.best_value:.4f}")
-    if sweep.test_metrics:
-        out.print("test: " + ", ".join(f"{k} = {v:.4f}" for k, v in sweep.test_metrics.items()))
+    tests = sweep.test_metrics
+    ensemble = tests.pop("ensemble", None) or {}
+    for label, values in (("test", tests), ("test, ensemble", ensemble)):
+        if values:
+            out.print(f"{label}: " + ", ".join(f"{k} = {v:.4f}" for k, v in values.items()))
 
 
 def _cell(value: Any) -> str:
@@ -263,8 +266,14 @@ def best(study: str = typer.Argument(...), storage: str | None = StorageOpt) -> 
     out.print(f"study {_escape(study)}: best trial {t.number}")
     for obj, value in zip(sweep.objectives, t.values or [], strict=False):
         out.print(f"  validation {obj.metric}: {value:.6g}")
-    for key, value in sweep.test_metrics.items():
-        out.print(f"  test {key}: {value:.6g}")
+    tests = sweep.test_metrics
+    ensemble = tests.pop("ensemble", None)
+    refit = sweep.record(models=False).refit or {}
+    label = " (refit on train + validation)" if refit.get("trial") == t.number else ""
+    for key, value in tests.items():
+        out.print(f"  test {key}{label}: {value:.6g}")
+    for key, value in (ensemble or {}).items():
+        out.print(f"  test {key} (ensemble): {value:.6g}")
     out.print(f"  params_count: {_cell(t.params_count)}, latency_ms: {_cell(t.latency_ms)}")
     out.print("  params:")
     for key, value in t.params.items():
@@ -276,12 +285,15 @@ def export(
     study: str = typer.Argument(...),
     out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the .keras file."),
     trial: int | None = typer.Option(None, "--trial", help="A trial number (default: best)."),
+    ensemble: int | None = typer.Option(
+        None, "--ensemble", min=0, help="Average the top N kept models (0: the sweep's choice)."
+    ),
     storage: str | None = StorageOpt,
 ) -> None:
-    """Write the best (or a given) trained model as a .keras file."""
+    """Write the best (or a given) trained model, or an ensemble, as a .keras file."""
     import automl
 
-    path = automl.load(study, storage).export(out_path, trial)
+    path = automl.load(study, storage).export(out_path, trial, ensemble=ensemble)
     out.print(f"wrote {path}")
 
 

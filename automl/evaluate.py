@@ -14,7 +14,7 @@ import numpy as np
 import optuna
 
 from automl import records, storage
-from automl.context import Context
+from automl.context import Context, spec_of
 from automl.ranking import Objective, best, ranked
 from automl.records import TrialRecord
 
@@ -42,26 +42,49 @@ def _needed(
 
 
 def pending(study: optuna.Study, url: str) -> bool:
-    """Whether some kept model still lacks test metrics (no Keras needed to tell)."""
+    """Whether some kept model lacks test metrics, or the ensemble or the refit is due.
+
+    No Keras is needed to tell.
+    """
+    from automl import ensemble, refit
+
     record = records.read_study(study, url)
-    return bool(_needed(study, record.trials, record.objectives, record.keep)[0])
+    spec = spec_of(study, url)
+    return (
+        bool(_needed(study, record.trials, record.objectives, record.keep)[0])
+        or ensemble.stale(record, spec.ensemble)
+        or refit.target(record, spec.training.refit) is not None
+    )
 
 
 def finalize(ctx: Context) -> dict[str, dict[str, float]]:
-    """Evaluate every kept model not evaluated yet; store and return all test metrics."""
-    from automl import training
+    """Evaluate every kept model not evaluated yet; store and return all test metrics.
+
+    Then choose and evaluate the ensemble of kept models, and refit the best if asked.
+    """
+    from automl import ensemble, refit, training
 
     study = ctx.study
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
+    loaded: dict[int, Any] = {}
+
+    def load(number: int) -> Any:
+        if number not in loaded:
+            aid = str(record.trial(number).artifact_id)
+            loaded[number] = storage.load_model(ctx.store, aid)
+        return loaded[number]
+
     for number in needed:
-        model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
+        model = load(number)
         out = training.predict(model, ctx.splits.x_test)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
             study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, model, out))
     study.set_user_attr(records.TEST_METRICS, results)
+    ensemble.finalize(ctx, record, load)
+    refit.finalize(ctx, record)
     return results
 
 

@@ -32,6 +32,8 @@ CREATED = "created"
 TEST_METRICS = "test_metrics"  # {trial number (str): {metric: value}}
 BEST_EVAL = "best_eval"  # the best model's confusion matrix or residuals, layer table
 TARGET_TRIALS = "target_trials"
+ENSEMBLE = "ensemble"  # {candidates, members (trial numbers, repeats), val_loss, test}
+REFIT = "refit"  # {trial, artifact_id, epochs, samples, test}: the best refitted on train+val
 MAX_RETRIES = "max_retries"
 # Trial attributes.
 METRICS = "metrics"  # validation metrics and costs: epochs, duration_s, params_count...
@@ -132,6 +134,8 @@ class StudyRecord:
     created: float | None = None
     test_metrics: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
     best_eval: dict[str, Any] | None = field(default=None, repr=False)
+    ensemble: dict[str, Any] | None = field(default=None, repr=False)
+    refit: dict[str, Any] | None = field(default=None, repr=False)
     tokenizer_artifact: str | None = None
     split_artifact: str | None = None
     target_trials: int | None = None
@@ -211,6 +215,8 @@ def read_study(study: optuna.Study, url: str, *, models: bool = True) -> StudyRe
         created=attrs.get(CREATED),
         test_metrics=dict(tests),
         best_eval=attrs.get(BEST_EVAL),
+        ensemble=attrs.get(ENSEMBLE),
+        refit=attrs.get(REFIT),
         tokenizer_artifact=attrs.get(TOKENIZER),
         split_artifact=attrs.get(SPLIT),
         target_trials=attrs.get(TARGET_TRIALS),

@@ -80,6 +80,8 @@ class DataSpec(Strict):
     window: int | None = Field(None, ge=1)
     horizon: int = Field(1, ge=0)
     stride: int = Field(1, ge=1)
+    # Cross-validation: each trial trains on `folds` folds of the non-test samples.
+    folds: int | None = Field(None, ge=2, le=20)
 
     @model_validator(mode="after")
     def _fractions(self) -> DataSpec:
@@ -98,6 +100,8 @@ class TrainingSpec(Strict):
     max_epochs: int = Field(20, ge=1)
     patience: int | None = Field(5, ge=0)
     batch_size: int = Field(32, ge=1)
+    no_progress_epochs: int = Field(3, ge=0, le=1000)  # 0: never fail a trial at chance
+    refit: bool = False  # retrain the best on train + validation when the sweep ends
 
 
 class ObjectiveSpec(Strict):
@@ -147,6 +151,7 @@ class SweepSpec(Strict):
     sampler: SamplerSpec = Field(default_factory=SamplerSpec)
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)
     keep: int = Field(5, ge=1)
+    ensemble: int = Field(5, ge=0, le=50)  # greedy picks among kept models; 0: no ensemble
     enqueue: list[dict[str, Scalar]] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -281,14 +281,19 @@ def load_model(store: Any, artifact_id: str) -> Any:
 
 def save_model(store: Any, trial: optuna.Trial, model: Any) -> str:
     """Save a trial's trained model as an artifact of the trial; returns its id."""
+    return save_study_model(store, trial, model, f"trial-{trial.number}")
+
+
+def save_study_model(store: Any, study: optuna.Study | optuna.Trial, model: Any, name: str) -> str:
+    """Save a model as an artifact of a study (a refit) or a trial; returns its id."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"trial-{trial.number}.keras"
+        path = Path(tmp) / f"{name}.keras"
         model.save(path)
         return str(
             upload_artifact(
                 artifact_store=store,
                 file_path=str(path),
-                study_or_trial=trial,
+                study_or_trial=study,
                 mimetype="application/octet-stream",
             )
         )

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import keras
 import numpy as np
 
+from automl import regimen
 from automl.errors import AutoMLError, TrialFailed, unknown_name
 from automl.models import InputSpec
 from automl.ranking import Objective
@@ -35,13 +36,14 @@ def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
     name = hp["optimizer"]
     wd = float(hp.get("weight_decay", 0.0)) or None
     momentum = float(hp.get("momentum", 0.9))
+    # Keras 3 applies weight_decay decoupled in every optimizer; adamw keeps its default.
     factories = {
-        "adam": lambda: keras.optimizers.Adam(lr),
+        "adam": lambda: keras.optimizers.Adam(lr, weight_decay=wd),
         "adamw": lambda: keras.optimizers.AdamW(lr, weight_decay=wd or 0.004),
         "sgd": lambda: keras.optimizers.SGD(lr, momentum=momentum, weight_decay=wd),
-        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=momentum),
-        "nadam": lambda: keras.optimizers.Nadam(lr),
-        "adagrad": lambda: keras.optimizers.Adagrad(lr),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=momentum, weight_decay=wd),
+        "nadam": lambda: keras.optimizers.Nadam(lr, weight_decay=wd),
+        "adagrad": lambda: keras.optimizers.Adagrad(lr, weight_decay=wd),
     }
     if name not in factories:
         raise AutoMLError(unknown_name("optimizer", name, list(factories)))
@@ -50,11 +52,8 @@ def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
 
 def compile_model(model: keras.Model, spec: InputSpec, hp: dict[str, Any]) -> None:
     if spec.task == "classification":
-        model.compile(
-            optimizer=make_optimizer(hp),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        loss, extra = regimen.classification_loss(hp, spec)
+        model.compile(optimizer=make_optimizer(hp), loss=loss, metrics=["accuracy", *extra])
     else:
         # The model predicts in target units; weighting the MSE by 1/variance makes the
         # gradients those of standardized targets, so learning rates mean the same for any
@@ -147,14 +146,19 @@ def fit(
     patience: int | None,
     objective: Objective,
     reporter: Reporter | None = None,
+    no_progress_epochs: int = 0,
 ) -> FitResult:
     """Train with early stopping on ``metric``; the model ends with its best epoch's weights.
 
     Raises:
-        TrialFailed: with reason ``nan`` when the loss is not finite or diverges.
+        TrialFailed: with reason ``nan`` when the loss is not finite or diverges, or
+            ``no_progress`` when it stays at chance for its first ``no_progress_epochs``.
         Pruned: when the reporter says the trial should stop.
     """
     tracker = EpochReporter(objective.metric, reporter, divergence_limit(data.input_spec))
+    before, after = regimen.callbacks(
+        hp, data, max_epochs=max_epochs, objective=objective, no_progress_epochs=no_progress_epochs
+    )
     stopper = keras.callbacks.EarlyStopping(
         monitor=objective.metric,
         mode=objective.mode,
@@ -169,7 +173,8 @@ def fit(
             batch_size=int(hp["batch_size"]),
             validation_batch_size=EVAL_BATCH,
             epochs=max_epochs,
-            callbacks=[tracker, stopper],
+            callbacks=[*before, tracker, *after, stopper],
+            class_weight=regimen.class_weights(hp, data.input_spec, data.y_train),
             verbose=0,
         )
     except (Pruned, TrialFailed) as exc:

@@ -199,23 +199,12 @@ def _seed(ctx: Context, number: int) -> int:
 def _train(
     ctx: Context, trial: optuna.Trial, hp: dict[str, Any]
 ) -> tuple[Any, Any, dict[str, Any]]:
-    from automl import training
-    from automl.models import build_model
+    from automl import folds
 
-    data = ctx.splits
-    model = build_model(ctx.spec.model.family, hp, data.input_spec)
-    training.compile_model(model, data.input_spec, hp)
     # Multi-objective studies cannot be pruned, so no per-epoch report goes to the trial.
     reporter = trial if len(ctx.objectives) == 1 else None
-    fit = training.fit(
-        model,
-        data,
-        hp,
-        max_epochs=ctx.spec.training.max_epochs,
-        patience=ctx.spec.training.patience,
-        objective=ctx.objectives[0],
-        reporter=reporter,
-    )
+    train = folds.train_folds if ctx.spec.data.folds else folds.train_once
+    model, fit = train(ctx.spec, ctx.splits, hp, ctx.objectives[0], reporter)
     metrics: dict[str, Any] = {
         "epochs": fit.epochs,
         "best_epoch": fit.best_epoch + 1,
@@ -223,6 +212,8 @@ def _train(
         "latency_ms": round(fit.latency_ms, 6),
         **{k: round(v, 6) for k, v in fit.val_metrics.items()},
     }
+    if ctx.spec.data.folds:
+        metrics["folds"] = ctx.spec.data.folds
     return model, fit, metrics
 
 

@@ -31,6 +31,19 @@ def tiny_spec(**overrides: Any) -> dict[str, Any]:
     return spec
 
 
+def mlp_hp(**changes: Any) -> dict[str, Any]:
+    """Every mlp and training hyperparameter at its default, with ``changes`` applied."""
+    import optuna
+
+    from automl.space import suggest
+    from automl.spec import validate_spec
+
+    spec = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
+    hp = suggest(optuna.trial.FixedTrial({}), spec)
+    hp.update(changes)
+    return hp
+
+
 @pytest.fixture
 def storage(tmp_path: Path) -> str:
     """A fresh embedded journal storage in a temporary folder."""

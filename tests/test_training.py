@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import optuna
 import pytest
 
 from automl.data import Splits
 from automl.errors import TrialFailed
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective
-from automl.space import suggest
-from automl.spec import validate_spec
 from automl.training import Pruned, compile_model, fit, predict, score
+from tests.conftest import mlp_hp
 
 pytestmark = pytest.mark.backend
 
@@ -26,11 +24,7 @@ def _data(n: int = 90) -> Splits:
     return Splits(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:], spec, ["0", "1"], "t")
 
 
-def _hp(**changes: object) -> dict:
-    spec = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
-    hp = suggest(optuna.trial.FixedTrial({}), spec)
-    hp.update(changes)
-    return hp
+_hp = mlp_hp
 
 
 class Recorder:

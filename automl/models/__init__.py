@@ -18,6 +18,7 @@ from automl.models.params import (
     IMAGE_AUGMENTATION,
     POOLING,
     RNN_CELLS,
+    SCALINGS,
     SEQUENCE_AUGMENTATION,
     TEXT_BODIES,
     Family,
@@ -76,6 +77,9 @@ FAMILIES: dict[str, Family] = {
             "n_layers": HParam(2, integer(1, 32), doc="hidden layers"),
             "units": HParam(64, integer(1), per_layer=True, doc="units of a hidden layer"),
             **DENSE_PARAMS,
+            "scaling": HParam(
+                "standard", one_of(*SCALINGS), doc="tables: standardized or quantile-normal"
+            ),
         },
     ),
     "cnn": Family(

@@ -26,6 +26,9 @@ ACTIVATIONS = (
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 POOLING = ("max", "avg", "none")
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
+LR_SCHEDULES = ("constant", "cosine", "plateau")
+CLASS_WEIGHTS = ("none", "balanced")
+SCALINGS = ("standard", "quantile")
 
 Check = Callable[[Any], "str | None"]
 
@@ -114,7 +117,11 @@ TRAINING_PARAMS: dict[str, HParam] = {
     "optimizer": HParam("adam", one_of(*OPTIMIZERS), doc="optimizer name"),
     "batch_size": HParam(32, integer(1), doc="samples per gradient step"),
     "momentum": HParam(0.9, in_range(0, 1, hi_open=True), doc="sgd / rmsprop momentum"),
-    "weight_decay": HParam(0.0, in_range(0, 1), doc="decoupled weight decay (adamw, sgd)"),
+    "weight_decay": HParam(0.0, in_range(0, 1), doc="decoupled weight decay, any optimizer"),
+    "lr_schedule": HParam("constant", one_of(*LR_SCHEDULES), doc="learning rate per epoch"),
+    "warmup_epochs": HParam(0, integer(0, 100), doc="epochs of linear learning-rate warmup"),
+    "label_smoothing": HParam(0.0, in_range(0, 0.5), doc="classification target smoothing"),
+    "class_weight": HParam("none", one_of(*CLASS_WEIGHTS), doc="balanced: weight rare classes up"),
 }
 
 DENSE_PARAMS: dict[str, HParam] = {

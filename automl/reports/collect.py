@@ -21,6 +21,7 @@ from automl.ranking import Objective
 from automl.records import StudyRecord, TrialRecord
 from automl.reports import analysis
 from automl.reports.analysis import Importance, Table
+from automl.reports.finals import final_models
 
 __all__ = ["BestEval", "Importance", "Param", "ReportData", "StudyData", "Table"]
 __all__ += ["collect", "collect_study"]
@@ -76,6 +77,7 @@ class StudyData:
     importance: Importance
     best_eval: BestEval | None
     created: float | None = None
+    finals: Table | None = None  # the single best, its refit and the ensemble on test
 
     @property
     def multi(self) -> bool:
@@ -140,6 +142,7 @@ def collect_study(record: StudyRecord) -> StudyData:
         importance=analysis.importance(record.study, objectives, len(done)),
         best_eval=_best_eval(record.best_eval),
         created=record.created,
+        finals=final_models(record),
     )
 
 

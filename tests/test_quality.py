@@ -1,0 +1,221 @@
+"""Training-loop quality features: schedules, smoothing, class weights, no_progress,
+cross-validation folds, ensembles (greedy selection, one .keras model) and refit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from automl import ensemble, regimen
+from automl.data import Splits
+from automl.errors import SpecError, TrialFailed
+from automl.folds import fold_splits
+from automl.models import InputSpec, build_model
+from automl.ranking import Objective
+from automl.spec import validate_spec
+from automl.training import compile_model, fit
+from tests.conftest import mlp_hp, tiny_spec
+
+
+def _data(n: int = 150) -> Splits:
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 4)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 1.0).astype("int32")
+    spec = InputSpec(shape=(4,), task="classification", n_classes=2)
+    a, b = n // 2, 3 * n // 4
+    return Splits(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:], spec, ["0", "1"], "t")
+
+
+_hp = mlp_hp
+
+
+def _fit(hp: dict, data: Splits, epochs: int = 4, no_progress: int = 0):
+    model = build_model("mlp", hp, data.input_spec)
+    compile_model(model, data.input_spec, hp)
+    limits = {"max_epochs": epochs, "patience": None, "no_progress_epochs": no_progress}
+    return model, fit(model, data, hp, objective=Objective.of("val_loss"), **limits)
+
+
+# -- tunables are validated with one-line errors ---------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("lr_schedule", ["constant", "linear"], "constant, cosine, plateau"),
+        ("warmup_epochs", {"low": 0, "high": 500}, "[0, 100]"),
+        ("label_smoothing", 0.7, "[0, 0.5]"),
+        ("class_weight", ["none", "auto"], "none, balanced"),
+        ("weight_decay", 2.0, "[0, 1]"),
+    ],
+)
+def test_each_new_tunable_rejects_bad_values(name: str, value: object, allowed: str) -> None:
+    with pytest.raises(SpecError) as info:
+        validate_spec(tiny_spec(search={name: value}), origin="x.yaml")
+    text = str(info.value)
+    assert "\n" not in text and "x.yaml" in text and f"search.{name}" in text and allowed in text
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [("data", "folds", 1), ("training", "no_progress_epochs", -1), ("training", "refit", "x")],
+)
+def test_new_options_reject_bad_values(section: str, field: str, value: object) -> None:
+    raw = tiny_spec()
+    raw[section] = {**raw[section], field: value}
+    with pytest.raises(SpecError) as info:
+        validate_spec(raw, origin="x.yaml")
+    assert "\n" not in str(info.value) and f"{section}.{field}" in str(info.value)
+
+
+def test_schedules_warm_up_then_decay() -> None:
+    rates = [regimen.lr_at(e, 1.0, "cosine", 2, 10) for e in range(10)]
+    assert rates[0] < rates[1] < rates[2] == pytest.approx(1.0)
+    assert all(a > b for a, b in zip(rates[2:], rates[3:], strict=False))
+    assert rates[-1] == pytest.approx(regimen.COSINE_FLOOR)
+    assert [regimen.lr_at(e, 0.5, "constant", 0, 10) for e in range(3)] == [0.5] * 3
+
+
+@pytest.mark.backend
+def test_plateau_halves_the_rate_after_epochs_without_improvement() -> None:
+    data = _data()
+    model = build_model("mlp", _hp(), data.input_spec)
+    compile_model(model, data.input_spec, _hp())
+    hp = _hp(lr_schedule="plateau", learning_rate=0.1)
+    schedule = regimen.LearningRate(hp, 10, Objective.of("val_loss"))
+    schedule.set_model(model)
+    rates = []
+    for epoch, val_loss in enumerate([1.0, 0.9, 0.95, 0.95, 0.8, 0.85]):
+        schedule.on_epoch_begin(epoch)
+        logs = {"val_loss": val_loss}
+        schedule.on_epoch_end(epoch, logs)
+        rates.append(logs[regimen.LR_KEY])
+    assert rates == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05])
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.05)
+
+
+@pytest.mark.backend
+def test_the_learning_rate_of_each_epoch_is_in_the_history() -> None:
+    _, result = _fit(_hp(lr_schedule="cosine", warmup_epochs=1), _data(), epochs=4)
+    assert result.history[regimen.LR_KEY] == pytest.approx(
+        [regimen.lr_at(e, 1e-3, "cosine", 1, 4) for e in range(4)]
+    )
+
+
+@pytest.mark.backend
+def test_label_smoothing_keeps_val_loss_the_plain_cross_entropy() -> None:
+    data = _data()
+    keras.utils.set_random_seed(0)
+    model, result = _fit(_hp(label_smoothing=0.3), data, epochs=2)
+    out = np.clip(model.predict(data.x_val, verbose=0), 1e-7, 1)
+    plain = -np.mean(np.log(out[np.arange(len(data.y_val)), data.y_val]))
+    assert result.history["val_loss"][-1] == pytest.approx(plain, rel=1e-3)
+    assert not any(k.endswith(regimen.PLAIN) for k in result.history)
+
+
+def test_balanced_class_weights_up_weight_the_rare_class() -> None:
+    spec = InputSpec(shape=(1,), task="classification", n_classes=2)
+    weights = regimen.class_weights({"class_weight": "balanced"}, spec, np.array([0, 0, 0, 1]))
+    assert weights == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
+    assert regimen.class_weights({"class_weight": "none"}, spec, np.array([0, 1])) is None
+
+
+# -- no_progress ---------------------------------------------------------------------------
+@pytest.mark.backend
+def test_a_model_that_cannot_learn_fails_with_no_progress() -> None:
+    data = _data()
+    with pytest.raises(TrialFailed) as info:
+        _fit(_hp(learning_rate=1e-9), data, epochs=5, no_progress=3)
+    assert info.value.reason == "no_progress"
+    assert len(info.value.history["val_accuracy"]) == 3
+
+
+@pytest.mark.backend
+def test_a_learning_model_does_not_fail_with_no_progress() -> None:
+    keras.utils.set_random_seed(0)
+    _, result = _fit(_hp(learning_rate=3e-2), _data(), epochs=4, no_progress=3)
+    assert result.epochs == 4
+
+
+# -- folds -----------------------------------------------------------------------------------
+def test_folds_cover_the_non_test_rows_and_never_a_test_row() -> None:
+    data = _data()
+    folds = list(fold_splits(data, 5, seed=0))
+    test_rows = {tuple(r) for r in data.x_test}
+    seen_val: list[tuple] = []
+    for f in folds:
+        assert not test_rows & {tuple(r) for r in np.concatenate([f.x_train, f.x_val])}
+        assert np.array_equal(f.x_test, data.x_test)
+        seen_val += [tuple(r) for r in f.x_val]
+    pooled = {tuple(r) for r in np.concatenate([data.x_train, data.x_val])}
+    assert len(seen_val) == len(pooled) and set(seen_val) == pooled
+
+
+# -- ensembles -------------------------------------------------------------------------------
+def _member(seed: int) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((4,))
+    out = keras.layers.Dense(3, activation="softmax", name="out")(keras.layers.Dense(5)(inp))
+    return keras.Model(inp, out)
+
+
+@pytest.mark.backend
+def test_ensemble_output_is_the_mean_of_its_members(tmp_path: Path) -> None:
+    a, b = _member(1), _member(2)
+    model = ensemble.build([a, a, b])
+    x = np.random.default_rng(0).random((7, 4)).astype("float32")
+    pa, pb = (keras.ops.convert_to_numpy(m(x)) for m in (a, b))
+    out = keras.ops.convert_to_numpy(model(x))
+    assert np.allclose(out, (2 * pa + pb) / 3, atol=1e-6)
+    path = tmp_path / "e.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    assert np.allclose(keras.ops.convert_to_numpy(loaded(x)), out, atol=1e-6)
+
+
+def test_greedy_selection_adds_members_only_while_validation_improves() -> None:
+    y = np.array([0, 1, 0, 1])
+    # Each half-right model errs on different samples; their mean is right everywhere.
+    left = np.array([[0.9, 0.1], [0.6, 0.4], [0.9, 0.1], [0.6, 0.4]])
+    right = np.array([[0.4, 0.6], [0.1, 0.9], [0.4, 0.6], [0.1, 0.9]])
+    bad = np.array([[0.1, 0.9], [0.9, 0.1], [0.1, 0.9], [0.9, 0.1]])
+    picks = ensemble.greedy([left, bad, right], y, "classification", rounds=5)
+    assert sorted(set(picks)) == [0, 2]
+    mean = np.mean([[left, bad, right][i] for i in picks], axis=0)
+    assert ensemble.loss("classification", y, mean) < ensemble.loss("classification", y, left)
+    assert ensemble.greedy([left, bad], y, "classification", rounds=3) == [0]
+
+
+# -- table scaling ---------------------------------------------------------------------------
+@pytest.mark.backend
+def test_quantile_scaling_maps_skewed_columns_to_normal_inside_a_safe_model(
+    tmp_path: Path,
+) -> None:
+    from scipy.stats import norm
+
+    from automl.models.scaling import quantile_front
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.lognormal(size=400), rng.integers(0, 2, 400), np.ones(400)])
+    inner = keras.Model(inp := keras.Input((3,)), keras.layers.Identity()(inp))
+    model = quantile_front(inner, x.astype("float32"))
+    out = keras.ops.convert_to_numpy(model(x.astype("float32")))
+    order = np.argsort(x[:, 0])
+    assert np.all(np.diff(out[order, 0]) >= -1e-5)  # monotone
+    ranks = (np.argsort(order) + 0.5) / len(x)
+    middle = (ranks > 0.02) & (ranks < 0.98)  # the tails follow the outermost knots
+    gap = np.abs(out[middle, 0] - norm.ppf(ranks[middle]))  # linear between 33 knots
+    assert gap.max() < 0.2 and gap.mean() < 0.05
+    assert abs(out[:, 0].mean()) < 0.05 and abs(out[:, 0].std() - 1) < 0.1
+    assert len(np.unique(out[:, 1].round(4))) == 2 and np.allclose(out[:, 2], 1.0)
+    model.save(tmp_path / "q.keras")
+    loaded = keras.saving.load_model(tmp_path / "q.keras", safe_mode=True, compile=False)
+    assert np.allclose(keras.ops.convert_to_numpy(loaded(x.astype("float32"))), out, atol=1e-5)
+
+
+def test_scaling_is_an_mlp_tunable_with_one_line_errors() -> None:
+    validate_spec(tiny_spec(search={"scaling": ["standard", "quantile"]}))
+    with pytest.raises(SpecError) as info:
+        validate_spec(tiny_spec(search={"scaling": ["minmax"]}), origin="x.yaml")
+    assert "standard, quantile" in str(info.value) and "\n" not in str(info.value)
