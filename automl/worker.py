@@ -205,8 +205,8 @@ def _train(
     data = ctx.splits
     model = build_model(ctx.spec.model.family, hp, data.input_spec)
     training.compile_model(model, data.input_spec, hp)
-    # Multi-objective studies cannot be pruned, so no per-epoch report goes to the trial.
-    reporter = trial if len(ctx.objectives) == 1 else None
+    # Multi-objective studies cannot be pruned: their epochs are recorded, never reported.
+    reporter = records.EpochRecorder(trial, prune=len(ctx.objectives) == 1)
     fit = training.fit(
         model,
         data,

@@ -76,6 +76,7 @@ class StudyData:
     importance: Importance
     best_eval: BestEval | None
     created: float | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
 
     @property
     def multi(self) -> bool:
@@ -140,6 +141,7 @@ def collect_study(record: StudyRecord) -> StudyData:
         importance=analysis.importance(record.study, objectives, len(done)),
         best_eval=_best_eval(record.best_eval),
         created=record.created,
+        overrides=dict(record.spec.get("overrides") or {}),
     )
 
 
