@@ -362,7 +362,7 @@ def watch(
     if as_json:
         return _json(live.as_doc(live.snapshot(study, url)))
     if once:
-        out.print(live.render(live.snapshot(study, url)))
+        out.print(live.render(live.snapshot(study, url)), soft_wrap=True)
         return
     live.follow(out, study, url, interval)
 

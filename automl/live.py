@@ -93,12 +93,12 @@ def render(snap: Snapshot) -> Group:
     """The header lines and a table of the running trials."""
     target = f" of {snap.target}" if snap.target is not None else ""
     s = snap.states
-    head = (
-        f"study {snap.study}: {snap.done}{target} trials done ({s.get('COMPLETE', 0)} complete, "
-        f"{s.get('PRUNED', 0)} pruned, {s.get('FAIL', 0)} failed), {len(snap.running)} running"
+    head = f"study {snap.study}: {snap.done}{target} trials done, {len(snap.running)} running"
+    counts = (
+        f"{s.get('COMPLETE', 0)} complete, {s.get('PRUNED', 0)} pruned, {s.get('FAIL', 0)} failed"
     )
     best = "-" if snap.best is None else f"{snap.best:.4g} (trial {snap.best_trial})"
-    lines = [Text(head), Text(f"best {snap.metric} ({snap.direction}): {best}")]
+    lines = [Text(head), Text(counts), Text(f"best {snap.metric} ({snap.direction}): {best}")]
     if snap.failures:
         lines.append(Text("failures: " + ", ".join(f"{k} {n}" for k, n in snap.failures.items())))
     lines.append(Text(f"eta: {_duration(snap.eta_s)}" + (" (finished)" if snap.finished else "")))
