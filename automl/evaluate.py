@@ -19,6 +19,27 @@ from automl.ranking import Objective, best, ranked
 from automl.records import TrialRecord
 
 MAX_POINTS = 2000  # predicted-vs-actual points stored for regression plots
+CACHE_MAX_SAMPLES = 50_000  # test splits up to this size are predicted while models are hot
+# (study id, trial number) -> test outputs and layer summary of a model this process saved,
+# so the last worker's evaluation loads no model back from disk.
+_OUTPUTS: dict[tuple[int, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
+
+
+def remember(ctx: Context, number: int, model: Any) -> None:
+    """Predict the test split with a model just saved, while it is in memory."""
+    from automl import training
+
+    if len(ctx.splits.y_test) > CACHE_MAX_SAMPLES:
+        return
+    out = training.predict(model, ctx.splits.x_test)
+    _OUTPUTS[(storage.study_id(ctx.study), number)] = (out, training.layer_summary(model))
+
+
+def forget(ctx: Context, numbers: set[int]) -> None:
+    """Drop the cached outputs of models no longer kept."""
+    sid = storage.study_id(ctx.study)
+    for key in [k for k in _OUTPUTS if k[0] == sid and k[1] in numbers]:
+        del _OUTPUTS[key]
 
 
 def _needed(
@@ -55,23 +76,27 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
+    sid = storage.study_id(study)
     for number in needed:
-        model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
-        out = training.predict(model, ctx.splits.x_test)
+        cached = _OUTPUTS.get((sid, number))
+        if cached is None:
+            model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
+            cached = (training.predict(model, ctx.splits.x_test), training.layer_summary(model))
+        out, layers = cached
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
-            study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, model, out))
+            study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, layers, out))
     study.set_user_attr(records.TEST_METRICS, results)
     return results
 
 
-def _best_eval(ctx: Context, number: int, model: Any, out: np.ndarray) -> dict[str, Any]:
+def _best_eval(
+    ctx: Context, number: int, layers: list[dict[str, Any]], out: np.ndarray
+) -> dict[str, Any]:
     from sklearn import metrics as m
 
-    from automl import training
-
     y = ctx.splits.y_test
-    info: dict[str, Any] = {"trial": number, "layers": training.layer_summary(model)}
+    info: dict[str, Any] = {"trial": number, "layers": layers}
     if ctx.task == "classification":
         pred = out.argmax(axis=1)
         labels = list(range(len(ctx.splits.classes)))

@@ -126,7 +126,7 @@ class Conductor:
     def _supervise(self) -> None:
         stop_started: float | None = None
         while self.procs:
-            time.sleep(POLL_S)
+            _wait_any(self.procs, POLL_S)
             self._report()
             if self.stopping:
                 stop_started = stop_started or time.monotonic()
@@ -172,6 +172,7 @@ class Conductor:
 
     def _spawn(self, slot: Slot) -> None:
         cmd = [sys.executable, "-m", "automl", "worker", self.name, "--slot", str(slot.number)]
+        cmd += ["--fast-exit"]
         if self.opts.max_trials_per_worker:
             cmd += ["--max-trials", str(self.opts.max_trials_per_worker)]
         if self.opts.max_memory_mb:
@@ -236,6 +237,7 @@ class Conductor:
         if not pending(self.study, self.url):
             return
         cmd = [sys.executable, "-m", "automl", "worker", self.name, "--finalize-only"]
+        cmd += ["--fast-exit"]
         env = {
             **os.environ,
             "AUTOML_STORAGE": self.url,
@@ -249,6 +251,12 @@ class Conductor:
                 done.returncode,
                 self.name,
             )
+
+
+def _wait_any(procs: dict[int, subprocess.Popen[bytes]], seconds: float) -> None:
+    """Sleep up to ``seconds``, waking as soon as the first worker exits."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        next(iter(procs.values())).wait(timeout=seconds)
 
 
 def _die_with_parent() -> None:
