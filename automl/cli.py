@@ -306,6 +306,7 @@ def worker(
     alone: bool = typer.Option(False, "--alone", hidden=True),
     finalize_only: bool = typer.Option(False, "--finalize-only", hidden=True),
     fast_exit: bool = typer.Option(False, "--fast-exit", hidden=True),
+    wait_study: bool = typer.Option(False, "--wait-study", hidden=True),
 ) -> None:
     """Run trials of an existing study until its budget is spent (any machine)."""
     from automl.process import main
@@ -313,8 +314,9 @@ def worker(
     from automl.worker import Limits
 
     limits = Limits(max_trials=max_trials, max_memory_mb=max_memory_mb, deadline=deadline)
+    url, only = storage_url(storage), finalize_only
     code = main(
-        study, storage_url(storage), limits, slot=slot, alone=alone, finalize_only=finalize_only
+        study, url, limits, slot=slot, alone=alone, finalize_only=only, wait_study=wait_study
     )
     if fast_exit:  # everything is stored; skip the framework's teardown (1-3 s for TF)
         sys.stdout.flush()

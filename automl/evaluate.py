@@ -20,9 +20,14 @@ from automl.records import TrialRecord
 
 MAX_POINTS = 2000  # predicted-vs-actual points stored for regression plots
 CACHE_MAX_SAMPLES = 50_000  # test splits up to this size are predicted while models are hot
-# (study id, trial number) -> test outputs and layer summary of a model this process saved,
-# so the last worker's evaluation loads no model back from disk.
-_OUTPUTS: dict[tuple[int, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
+# (study, trial number) -> test outputs and layer summary of a model this process saved,
+# so the last worker's evaluation loads no model back from disk. A study is its storage
+# URL, id and creation time: ids repeat across storages and after a study is recreated.
+_OUTPUTS: dict[tuple[Any, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
+
+
+def _study_key(study: optuna.Study, url: str) -> tuple[str, int, Any]:
+    return (url, storage.study_id(study), study.user_attrs.get(records.CREATED))
 
 
 def remember(ctx: Context, number: int, model: Any) -> None:
@@ -32,12 +37,12 @@ def remember(ctx: Context, number: int, model: Any) -> None:
     if len(ctx.splits.y_test) > CACHE_MAX_SAMPLES:
         return
     out = training.predict(model, ctx.splits.x_test)
-    _OUTPUTS[(storage.study_id(ctx.study), number)] = (out, training.layer_summary(model))
+    _OUTPUTS[(_study_key(ctx.study, ctx.url), number)] = (out, training.layer_summary(model))
 
 
 def forget(ctx: Context, numbers: set[int]) -> None:
     """Drop the cached outputs of models no longer kept."""
-    sid = storage.study_id(ctx.study)
+    sid = _study_key(ctx.study, ctx.url)
     for key in [k for k in _OUTPUTS if k[0] == sid and k[1] in numbers]:
         del _OUTPUTS[key]
 
@@ -76,7 +81,7 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
-    sid = storage.study_id(study)
+    sid = _study_key(study, ctx.url)
     for number in needed:
         cached = _OUTPUTS.get((sid, number))
         if cached is None:

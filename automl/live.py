@@ -129,3 +129,5 @@ def follow(console: Console, name: str, url: str, interval: float) -> None:
             time.sleep(interval)
             snap = snapshot(name, url)
             live.update(render(snap), refresh=True)
+    if not console.is_terminal:
+        console.print()  # rich leaves the last line of a non-terminal view unended

@@ -89,6 +89,7 @@ def tune(
     )
     plan(gpus, trials_per_gpu, workers)  # a bad --gpus fails before any study is made
     url = storage_url(storage)
+    early: dict[int, Any] = {}  # workers started while the study is made
     if resume:
         if data or target or overrides:
             raise AutoMLError("--data, --target and --set cannot change an existing study")
@@ -96,8 +97,10 @@ def tune(
             raise AutoMLError("--seed cannot change the seed of an existing study")
         name = study or str(space)
     else:
-        spec = _with_overrides(space, data=data, target=target)
-        name = _new_study(apply_overrides(spec, overrides or {}), study, url, seed)
+        spec = apply_overrides(_with_overrides(space, data=data, target=target), overrides or {})
+        name, early = _new_study(
+            spec, study, url, seed, lambda n: runner.prestart(n, url, opts, timeout)
+        )
     if report:
         on_trial = _reporting(name, url, report, report_every, on_trial)
     runner.run(
@@ -108,6 +111,7 @@ def tune(
         on_trial=on_trial,
         on_start=on_start,
         options=opts,
+        early=early,
     )
     sweep = Sweep(name, url)
     if report:
@@ -115,13 +119,21 @@ def tune(
     return sweep
 
 
-def _new_study(spec: SweepSpec, name: str | None, url: str, seed: int | None) -> str:
+def _new_study(
+    spec: SweepSpec, name: str | None, url: str, seed: int | None, prestart: Callable[[str], Any]
+) -> tuple[str, Any]:
+    """Create the study, with its workers started first (they wait for it)."""
     opened = open_storage(url)
     if name:
         check_new(opened, name)
     name = name or free_name(opened, spec.name or "study")
-    create(spec, name, url, seed=seed)
-    return name
+    early = prestart(name)
+    try:
+        create(spec, name, url, seed=seed)
+    except BaseException:
+        runner.stop(early)
+        raise
+    return name, early
 
 
 def _with_overrides(space: str | Path | SweepSpec, **changes: Any) -> SweepSpec:

@@ -219,3 +219,8 @@ def test_missing_redis_driver_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=False
     )
     assert "pip install 'automl[redis]'" in done.stderr and "s3cret" not in done.stderr
+
+
+def test_watch_follows_until_the_sweep_ends(swept: dict[str, Any]) -> None:
+    code, out = run("watch", swept["name"], "--storage", swept["storage"], "--interval", "0.2")
+    assert code == 0 and "(finished)" in out
