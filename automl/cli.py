@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,16 @@ StorageOpt = typer.Option(
     show_envvar=True,
     help="Optuna storage URL (default: ./automl_studies/journal.log).",
 )
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout, nothing else.")
+SetOpt = typer.Option(
+    [], "--set", help="Replace a spec field: KEY=VALUE, dotted KEY, YAML VALUE (repeatable)."
+)
+
+
+def _json(doc: Any) -> None:
+    from automl.views import dumps
+
+    typer.echo(dumps(doc))
 
 
 def command(fn: F) -> F:
@@ -94,18 +105,25 @@ def spaces(
     validate: Path | None = typer.Option(
         None, "--validate", help="Validate a search-space file and exit."
     ),
+    sets: list[str] = SetOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """List the ready search spaces, or validate a file."""
+    from automl import overrides, views
     from automl.spaces import load_spec, ready_spaces
 
     if validate is not None:
-        spec = load_spec(validate)
+        spec = overrides.apply(load_spec(validate), overrides.parse(sets), origin=str(validate))
+        if as_json:
+            return _json(views.validated_doc(validate, spec))
         n = len(spec.search) + len(spec.augmentation)
         out.print(
             f"ok: {validate} ({spec.model.family}, {n} parameters, data {spec.data.source})",
             soft_wrap=True,
         )
         return
+    if as_json:
+        return _json(views.spaces_doc(ready_spaces(), load_spec))
     for name, path in ready_spaces().items():
         spec = load_spec(path)
         out.print(f"{name:<20} {spec.model.family:<6} {spec.description}", soft_wrap=True)
@@ -124,6 +142,7 @@ def tune(
     storage: str | None = StorageOpt,
     data: str | None = typer.Option(None, "--data", help="Replace the space's data source."),
     target: str | None = typer.Option(None, "--target", help="Target column of a CSV."),
+    sets: list[str] = SetOpt,
     resume: bool = typer.Option(False, "--resume", help="Continue an existing study."),
     gpus: str = typer.Option(
         D.gpus, "--gpus", help="auto (every GPU; CPU when none), none, or ids like 0,2."
@@ -162,12 +181,18 @@ def tune(
         min=0,
         help="Refresh the report every N trials (0: at the end).",
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-trial output."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="A line per trial with every parameter and fail detail."
+    ),
 ) -> None:
     """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
     import automl
-    from automl.progress import SweepProgress
+    from automl.overrides import parse
+    from automl.trial_log import display
 
-    with SweepProgress(out, trials) as progress:
+    changes = parse(sets)
+    with display(out, trials, quiet=quiet, verbose=verbose) as progress:
         sweep = automl.tune(
             space,
             trials=trials,
@@ -177,6 +202,7 @@ def tune(
             seed=seed,
             data=data,
             target=target,
+            overrides=changes,
             resume=resume,
             on_trial=progress.update,
             on_start=lambda name: progress.start(name, automl.load(name, storage).objectives[0]),
@@ -200,68 +226,43 @@ def tune(
 
 
 def _summary(sweep: Any) -> None:
-    from automl.storage import mask
+    from automl.views import print_summary
 
-    board = sweep.leaderboard()
-    done = board[board["state"] == "COMPLETE"]
-    counts = board["state"].value_counts().to_dict()
-    out.print(
-        f"\nstudy [bold]{_escape(sweep.study_name)}[/bold] in {_escape(mask(sweep.storage))}: "
-        f"{counts.get('COMPLETE', 0)} complete, {counts.get('PRUNED', 0)} pruned, "
-        f"{counts.get('FAIL', 0)} failed"
-    )
-    if done.empty:
-        out.print("no trial completed")
-        return
-    metric = sweep.objectives[0].metric
-    table = Table(title="best trials")
-    test_cols = [c for c in done.columns if c.startswith("test_")][:2]
-    for col in ["number", metric, *test_cols, "params_count", "latency_ms", "epochs", "duration_s"]:
-        table.add_column(col, justify="right")
-    for _, row in done.head(5).iterrows():
-        cells = [row["number"], row[metric], *[row[c] for c in test_cols]]
-        cells += [row["params_count"], row["latency_ms"], row["epochs"], row["duration_s"]]
-        table.add_row(*[_cell(c) for c in cells])
-    out.print(table)
-    out.print(f"best: trial {sweep.best_trial.number}, {metric} = {sweep.best_value:.4f}")
-    tests = sweep.test_metrics
-    ensemble = tests.pop("ensemble", None) or {}
-    for label, values in (("test", tests), ("test, ensemble", ensemble)):
-        if values:
-            out.print(f"{label}: " + ", ".join(f"{k} = {v:.4f}" for k, v in values.items()))
+    print_summary(out, sweep)
 
 
 def _cell(value: Any) -> str:
-    if value is None or value != value:  # None or NaN
-        return "-"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e12 else f"{value:.4g}"
-    return str(value)
+    from automl.views import cell
+
+    return cell(value)
 
 
 @command
-def studies(storage: str | None = StorageOpt) -> None:
+def studies(storage: str | None = StorageOpt, as_json: bool = JsonOpt) -> None:
     """List the studies in the storage: name, space, trials done, best value."""
     import automl
+    from automl import views
 
     frame = automl.studies(storage)
+    if as_json:
+        return _json(views.studies_doc(frame))
     if frame.empty:
         out.print("no studies yet; run: automl tune digits_cnn")
         return
-    table = Table()
-    for col in frame.columns:
-        table.add_column(str(col))
-    for _, row in frame.iterrows():
-        table.add_row(*[_escape(_cell(v)) for v in row])
-    out.print(table)
+    out.print(views.studies_table(frame, out.width))
 
 
 @command
-def best(study: str = typer.Argument(...), storage: str | None = StorageOpt) -> None:
+def best(
+    study: str = typer.Argument(...), storage: str | None = StorageOpt, as_json: bool = JsonOpt
+) -> None:
     """Best parameters, validation metric and test metrics of a study."""
     import automl
+    from automl.views import best_doc
 
     sweep = automl.load(study, storage)
+    if as_json:
+        return _json(best_doc(sweep))
     t = sweep.best_trial
     out.print(f"study {_escape(study)}: best trial {t.number}")
     for obj, value in zip(sweep.objectives, t.values or [], strict=False):
@@ -313,6 +314,8 @@ def worker(
     slot: int = typer.Option(0, "--slot", hidden=True),
     alone: bool = typer.Option(False, "--alone", hidden=True),
     finalize_only: bool = typer.Option(False, "--finalize-only", hidden=True),
+    fast_exit: bool = typer.Option(False, "--fast-exit", hidden=True),
+    wait_study: bool = typer.Option(False, "--wait-study", hidden=True),
 ) -> None:
     """Run trials of an existing study until its budget is spent (any machine)."""
     from automl.process import main
@@ -320,9 +323,14 @@ def worker(
     from automl.worker import Limits
 
     limits = Limits(max_trials=max_trials, max_memory_mb=max_memory_mb, deadline=deadline)
+    url, only = storage_url(storage), finalize_only
     code = main(
-        study, storage_url(storage), limits, slot=slot, alone=alone, finalize_only=finalize_only
+        study, url, limits, slot=slot, alone=alone, finalize_only=only, wait_study=wait_study
     )
+    if fast_exit:  # everything is stored; skip the framework's teardown (1-3 s for TF)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     raise typer.Exit(code)
 
 
@@ -331,11 +339,15 @@ def devices(
     gpus: str = typer.Option(D.gpus, "--gpus", help="auto, none, or ids like 0,2."),
     trials_per_gpu: int = typer.Option(1, "--trials-per-gpu", min=1),
     workers: int | None = typer.Option(None, "--workers", min=1),
+    as_json: bool = JsonOpt,
 ) -> None:
     """GPUs found, and the worker plan that these flags give."""
     from automl.devices import detect_gpus, plan
+    from automl.views import devices_doc
 
     found = detect_gpus()
+    if as_json:
+        return _json(devices_doc(found, plan(gpus, trials_per_gpu, workers)))
     if found:
         for g in found:
             memory = f", {g.memory_mb} MiB" if g.memory_mb else ""
@@ -349,6 +361,27 @@ def devices(
     for s in slots:
         table.add_row(str(s.number), f"GPU {s.gpu}" if s.gpu is not None else "CPU", str(s.threads))
     out.print(table)
+
+
+@command
+def watch(
+    study: str = typer.Argument(..., help="The study to watch."),
+    storage: str | None = StorageOpt,
+    once: bool = typer.Option(False, "--once", help="Print one snapshot and exit."),
+    interval: float = typer.Option(2.0, "--interval", min=0.2, help="Seconds between refreshes."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Live view of a running sweep: done, running (worker, epoch), best, failures, ETA."""
+    from automl import live
+    from automl.storage import storage_url
+
+    url = storage_url(storage)
+    if as_json:
+        return _json(live.as_doc(live.snapshot(study, url)))
+    if once:
+        out.print(live.render(live.snapshot(study, url)), soft_wrap=True)
+        return
+    live.follow(out, study, url, interval)
 
 
 @command

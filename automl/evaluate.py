@@ -19,6 +19,32 @@ from automl.ranking import Objective, best, ranked
 from automl.records import TrialRecord
 
 MAX_POINTS = 2000  # predicted-vs-actual points stored for regression plots
+CACHE_MAX_SAMPLES = 50_000  # test splits up to this size are predicted while models are hot
+# (study, trial number) -> test outputs and layer summary of a model this process saved,
+# so the last worker's evaluation loads no model back from disk. A study is its storage
+# URL, id and creation time: ids repeat across storages and after a study is recreated.
+_OUTPUTS: dict[tuple[Any, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
+
+
+def _study_key(study: optuna.Study, url: str) -> tuple[str, int, Any]:
+    return (url, storage.study_id(study), study.user_attrs.get(records.CREATED))
+
+
+def remember(ctx: Context, number: int, model: Any) -> None:
+    """Predict the test split with a model just saved, while it is in memory."""
+    from automl import training
+
+    if len(ctx.splits.y_test) > CACHE_MAX_SAMPLES:
+        return
+    out = training.predict(model, ctx.splits.x_test)
+    _OUTPUTS[(_study_key(ctx.study, ctx.url), number)] = (out, training.layer_summary(model))
+
+
+def forget(ctx: Context, numbers: set[int]) -> None:
+    """Drop the cached outputs of models no longer kept."""
+    sid = _study_key(ctx.study, ctx.url)
+    for key in [k for k in _OUTPUTS if k[0] == sid and k[1] in numbers]:
+        del _OUTPUTS[key]
 
 
 def _needed(
@@ -76,25 +102,29 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
             loaded[number] = storage.load_model(ctx.store, aid)
         return loaded[number]
 
+    sid = _study_key(study, ctx.url)
     for number in needed:
-        model = load(number)
-        out = training.predict(model, ctx.splits.x_test)
+        cached = _OUTPUTS.get((sid, number))
+        if cached is None:
+            model = load(number)
+            cached = (training.predict(model, ctx.splits.x_test), training.layer_summary(model))
+        out, layers = cached
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
-            study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, model, out))
+            study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, layers, out))
     study.set_user_attr(records.TEST_METRICS, results)
     ensemble.finalize(ctx, record, load)
     refit.finalize(ctx, record)
     return results
 
 
-def _best_eval(ctx: Context, number: int, model: Any, out: np.ndarray) -> dict[str, Any]:
+def _best_eval(
+    ctx: Context, number: int, layers: list[dict[str, Any]], out: np.ndarray
+) -> dict[str, Any]:
     from sklearn import metrics as m
 
-    from automl import training
-
     y = ctx.splits.y_test
-    info: dict[str, Any] = {"trial": number, "layers": training.layer_summary(model)}
+    info: dict[str, Any] = {"trial": number, "layers": layers}
     if ctx.task == "classification":
         pred = out.argmax(axis=1)
         labels = list(range(len(ctx.splits.classes)))

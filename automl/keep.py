@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState
 
-from automl import records, storage
+from automl import evaluate, records, storage
 from automl.ranking import kept
 from automl.records import TrialRecord
 
@@ -32,12 +32,14 @@ def save_if_kept(ctx: Context, trial: optuna.Trial, model: Any, me: TrialRecord)
     if me.number not in kept([*_completed(ctx), me], ctx.objectives, ctx.spec.keep):
         return
     trial.set_user_attr(records.ARTIFACT, storage.save_model(ctx.store, trial, model))
+    evaluate.remember(ctx, me.number, model)
 
 
 def drop_unkept(ctx: Context) -> None:
     """Remove the models of trials that fell out of the kept set."""
     done = _completed(ctx)
     wanted = kept(done, ctx.objectives, ctx.spec.keep)
+    evaluate.forget(ctx, {t.number for t in done if t.number not in wanted})
     for t in done:
         if t.number not in wanted and storage.has(ctx.store, t.artifact_id):
             storage.remove(ctx.store, str(t.artifact_id))

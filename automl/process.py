@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import time
 from typing import Any
 
 from optuna.trial import TrialState
 
-from automl import _env, budget
+from automl import _env, budget, records, storage
 from automl.context import open_context
+from automl.errors import StudyNotFoundError
 from automl.evaluate import finalize
 from automl.worker import Limits, work
+
+WAIT_STUDY_POLL_S = 0.1
 
 
 def main(
@@ -21,6 +26,7 @@ def main(
     slot: int = 0,
     alone: bool = False,
     finalize_only: bool = False,
+    wait_study: bool = False,
 ) -> int:
     """Run trials until done; the last worker to finish evaluates the kept models on test.
 
@@ -31,6 +37,9 @@ def main(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    if wait_study:  # started early: import the framework while the study is being made
+        _env.load_keras()
+        wait_for_study(name, url)
     # Data first: a worker that cannot load it fails before paying for the framework.
     ctx = open_context(name, url, parallel=not alone, slot=slot)
     _env.load_keras()
@@ -47,3 +56,18 @@ def main(
             if not running:
                 finalize(ctx)
     return 0
+
+
+def wait_for_study(name: str, url: str) -> None:
+    """Wait until study ``name`` is complete and its conductor has set the trial target.
+
+    The conductor kills this worker if the study cannot be made (and the worker dies with
+    the conductor), so the wait needs no limit of its own.
+    """
+    opened = storage.open_storage(url)
+    while True:
+        with contextlib.suppress(StudyNotFoundError):
+            attrs = storage.load_study(name, opened, url).user_attrs
+            if records.SPEC in attrs and records.TARGET_TRIALS in attrs:
+                return
+        time.sleep(WAIT_STUDY_POLL_S)

@@ -44,6 +44,7 @@ WORKER = "worker"  # "host:pid" of the process running the trial
 ARTIFACT = "artifact_id"  # the saved model, while it is kept
 RETRY = "retry"
 RETRY_OF = "retry_of"
+EPOCH = "epoch"  # epochs finished so far, while the trial runs (automl watch)
 
 
 @dataclass
@@ -100,7 +101,7 @@ class TrialRecord:
             start=t.datetime_start,
             complete=t.datetime_complete,
             duration_s=float(duration or 0.0),
-            epochs=_num(m.get("epochs"), int),
+            epochs=_num(m.get("epochs", a.get(EPOCH)), int),  # so far, while running
             params_count=_num(m.get("params_count"), float),
             latency_ms=_num(m.get("latency_ms"), float),
             fail_reason=str(a.get(FAIL_REASON) or ""),
@@ -254,6 +255,27 @@ def write_failure(
     if reason:
         trial.set_user_attr(FAIL_REASON, reason)
         trial.set_user_attr(FAIL_DETAIL, detail)
+
+
+class EpochRecorder:
+    """A trial's per-epoch reporter that also records the epoch reached, for live views.
+
+    Args:
+        trial: the running trial.
+        prune: forward values to the pruner (single-objective studies only).
+    """
+
+    def __init__(self, trial: optuna.Trial, prune: bool) -> None:
+        self.trial = trial
+        self.prune = prune
+
+    def report(self, value: float, step: int) -> None:
+        self.trial.set_user_attr(EPOCH, step + 1)  # one small storage write per epoch
+        if self.prune:
+            self.trial.report(value, step)
+
+    def should_prune(self) -> bool:
+        return self.prune and self.trial.should_prune()
 
 
 def lost_attrs(reason: str) -> dict[str, str]:

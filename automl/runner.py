@@ -47,19 +47,85 @@ def run(
     on_trial: OnTrial | None = None,
     on_start: Callable[[str], None] | None = None,
     options: RunOptions = DEFAULTS,
+    early: dict[int, subprocess.Popen[bytes]] | None = None,
 ) -> None:
-    """Run ``trials`` more trials of study ``name``, then evaluate the kept models."""
+    """Run ``trials`` more trials of study ``name``, then evaluate the kept models.
+
+    Args:
+        early: workers :func:`prestart` started before the study existed, by slot.
+    """
     opts = options
-    study = storage.load_study(name, storage.open_storage(url), url)
-    study.set_user_attr(records.MAX_RETRIES, opts.max_retries)
-    reap_orphans(study, reason="lost")
-    done = budget.done(study.get_trials(deepcopy=False))
-    study.set_user_attr(records.TARGET_TRIALS, None if trials is None else done + trials)
+    try:
+        study = storage.load_study(name, storage.open_storage(url), url)
+        study.set_user_attr(records.MAX_RETRIES, opts.max_retries)
+        reap_orphans(study, reason="lost")
+        done = budget.done(study.get_trials(deepcopy=False))
+        study.set_user_attr(records.TARGET_TRIALS, None if trials is None else done + trials)
+    except BaseException:
+        stop(early or {})
+        raise
     deadline = time.time() + timeout if timeout is not None else None
     if opts.in_process:
         _run_here(name, url, deadline, on_trial, on_start)
         return
-    Conductor(name, url, study, opts, deadline, on_trial).run(on_start)
+    Conductor(name, url, study, opts, deadline, on_trial).run(on_start, early or {})
+
+
+def prestart(
+    name: str, url: str, opts: RunOptions, timeout: float | None
+) -> dict[int, subprocess.Popen[bytes]]:
+    """Start the workers of a study about to be created: they import the framework (the
+    slowest part of their start) while the conductor loads the data and makes the study.
+    """
+    if opts.in_process:
+        return {}
+    slots = plan(opts.gpus, opts.trials_per_gpu, opts.workers)
+    deadline = time.time() + timeout if timeout is not None else None
+    return {
+        s.number: start_worker(name, url, s, opts, deadline, len(slots), wait=True) for s in slots
+    }
+
+
+def stop(procs: dict[int, subprocess.Popen[bytes]]) -> None:
+    """Kill workers that will not be needed (the study could not be made) and reap them."""
+    for proc in procs.values():
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    for proc in procs.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+
+
+def start_worker(
+    name: str,
+    url: str,
+    slot: Slot,
+    opts: RunOptions,
+    deadline: float | None,
+    n_slots: int,
+    *,
+    wait: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start one ``automl worker`` process on ``slot``."""
+    cmd = [sys.executable, "-m", "automl", "worker", name, "--slot", str(slot.number)]
+    cmd += ["--fast-exit", *(["--wait-study"] if wait else [])]
+    if opts.max_trials_per_worker:
+        cmd += ["--max-trials", str(opts.max_trials_per_worker)]
+    if opts.max_memory_mb:
+        cmd += ["--max-memory-mb", str(opts.max_memory_mb)]
+    if deadline is not None:
+        cmd += ["--deadline", str(deadline)]
+    if n_slots == 1:
+        cmd += ["--alone"]
+    # The storage URL travels in the environment, never on a command line that `ps` shows.
+    env = {**os.environ, **slot.env(), "AUTOML_STORAGE": url}
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
 
 
 def _run_here(
@@ -104,11 +170,17 @@ class Conductor:
         self.failed_starts = 0
         self.metric = records.objectives_of(study)[0].metric
 
-    def run(self, on_start: Callable[[str], None] | None) -> None:
+    def run(
+        self,
+        on_start: Callable[[str], None] | None,
+        early: dict[int, subprocess.Popen[bytes]] | None = None,
+    ) -> None:
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
+            self.procs.update(early or {})
             for slot in self.slots:
-                self._spawn(slot)
+                if slot.number not in self.procs:
+                    self._spawn(slot)
             if on_start is not None:
                 on_start(self.name)
             self._supervise()
@@ -126,7 +198,7 @@ class Conductor:
     def _supervise(self) -> None:
         stop_started: float | None = None
         while self.procs:
-            time.sleep(POLL_S)
+            _wait_any(self.procs, POLL_S)
             self._report()
             if self.stopping:
                 stop_started = stop_started or time.monotonic()
@@ -171,23 +243,8 @@ class Conductor:
         return target is None or budget.done(self.study.get_trials(deepcopy=False)) < target
 
     def _spawn(self, slot: Slot) -> None:
-        cmd = [sys.executable, "-m", "automl", "worker", self.name, "--slot", str(slot.number)]
-        if self.opts.max_trials_per_worker:
-            cmd += ["--max-trials", str(self.opts.max_trials_per_worker)]
-        if self.opts.max_memory_mb:
-            cmd += ["--max-memory-mb", str(self.opts.max_memory_mb)]
-        if self.deadline is not None:
-            cmd += ["--deadline", str(self.deadline)]
-        if len(self.slots) == 1:
-            cmd += ["--alone"]
-        # The storage URL travels in the environment, never on a command line that `ps` shows.
-        env = {**os.environ, **slot.env(), "AUTOML_STORAGE": self.url}
-        self.procs[slot.number] = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
+        self.procs[slot.number] = start_worker(
+            self.name, self.url, slot, self.opts, self.deadline, len(self.slots)
         )
 
     def _stop(self, signum: int, frame: Any) -> None:
@@ -236,6 +293,7 @@ class Conductor:
         if not pending(self.study, self.url):
             return
         cmd = [sys.executable, "-m", "automl", "worker", self.name, "--finalize-only"]
+        cmd += ["--fast-exit"]
         env = {
             **os.environ,
             "AUTOML_STORAGE": self.url,
@@ -249,6 +307,12 @@ class Conductor:
                 done.returncode,
                 self.name,
             )
+
+
+def _wait_any(procs: dict[int, subprocess.Popen[bytes]], seconds: float) -> None:
+    """Sleep up to ``seconds``, waking as soon as the first worker exits."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        next(iter(procs.values())).wait(timeout=seconds)
 
 
 def _die_with_parent() -> None:

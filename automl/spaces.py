@@ -30,6 +30,11 @@ _Loader.add_implicit_resolver(
 )
 
 
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """The YAML loader of search-space files (``1e-3`` is a float)."""
+    return _Loader
+
+
 def ready_spaces_dir() -> Path:
     """Folder of the ready search spaces (inside the installed package, or the checkout)."""
     here = Path(__file__).resolve().parent

@@ -62,6 +62,7 @@ class DataSpec(Strict):
     # Files: CSV reading, unreadable images or recordings.
     delimiter: str | None = Field(None, min_length=1, max_length=1)
     encoding: str | None = None
+    columns: list[str] | None = Field(None, min_length=2)  # names for a header-less file
     skip_bad_files: bool = False
     # Images: resized to image_size (height, width), pixels scaled to [0, 1].
     image_size: tuple[
@@ -153,6 +154,7 @@ class SweepSpec(Strict):
     keep: int = Field(5, ge=1)
     ensemble: int = Field(5, ge=0, le=50)  # greedy picks among kept models; 0: no ensemble
     enqueue: list[dict[str, Scalar]] = Field(default_factory=list)
+    overrides: dict[str, Any] = Field(default_factory=dict)  # --set KEY=VALUE, for reports
 
     @model_validator(mode="after")
     def _semantics(self) -> SweepSpec:

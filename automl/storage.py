@@ -139,8 +139,30 @@ def open_storage(
     except StorageError:
         raise
     except Exception as exc:  # any driver's connection error: one line, password masked
+        if isinstance(exc, ImportError) or "Failed to import DB access module" in str(exc):
+            raise StorageError(f"cannot open storage {mask(url)}: {missing_driver(url)}") from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StorageError(f"cannot open storage {mask(url)}: {scrub(reason, url)}") from None
+
+
+# The extra that installs each scheme's driver, and the URL form that driver takes.
+DRIVER_EXTRAS = {
+    "postgresql": ("postgres", "postgresql://"),
+    "postgres": ("postgres", "postgresql://"),
+    "mysql": ("mysql", "mysql+pymysql://"),
+    "mariadb": ("mysql", "mysql+pymysql://"),
+    "redis": ("redis", "redis://"),
+}
+
+
+def missing_driver(url: str) -> str:
+    """What to install when the database driver of ``url`` is not importable."""
+    extra, form = DRIVER_EXTRAS.get(_scheme(url), ("", ""))
+    if not extra:
+        return "its database driver is not installed"
+    return (
+        f"its database driver is not installed; run: pip install 'automl[{extra}]' (URL: {form}...)"
+    )
 
 
 def _rdb(url: str, on_stale: StaleCallback | None) -> optuna.storages.BaseStorage:

@@ -19,6 +19,7 @@ from automl.api import Sweep
 from automl.devices import plan
 from automl.errors import AutoMLError
 from automl.options import DEFAULTS, TRIALS, RunOptions
+from automl.overrides import apply as apply_overrides
 from automl.records import TrialRecord
 from automl.reports import write_report
 from automl.spaces import load_spec
@@ -40,6 +41,7 @@ def tune(
     seed: int | None = None,
     data: str | None = None,
     target: str | None = None,
+    overrides: dict[str, Any] | None = None,
     resume: bool = False,
     on_trial: Callable[[TrialRecord], None] | None = None,
     on_start: Callable[[str], None] | None = None,
@@ -65,6 +67,8 @@ def tune(
         seed: sampler seed (overrides the space's ``sampler.seed``).
         data: a data path that replaces the space's ``data.source``.
         target: the target column of a CSV (replaces ``data.target``).
+        overrides: dotted spec fields to replace, ``{"training.max_epochs": 10}``
+            (``--set``); validated like the file and shown in the report.
         resume: continue the existing study; trial numbers go on.
         on_trial: called after every trial with its :class:`~automl.records.TrialRecord`.
         on_start: called with the study name once the study is ready, before any trial.
@@ -85,14 +89,18 @@ def tune(
     )
     plan(gpus, trials_per_gpu, workers)  # a bad --gpus fails before any study is made
     url = storage_url(storage)
+    early: dict[int, Any] = {}  # workers started while the study is made
     if resume:
-        if data or target:
-            raise AutoMLError("--data and --target cannot change the data of an existing study")
+        if data or target or overrides:
+            raise AutoMLError("--data, --target and --set cannot change an existing study")
         if seed is not None:
             raise AutoMLError("--seed cannot change the seed of an existing study")
         name = study or str(space)
     else:
-        name = _new_study(_with_overrides(space, data=data, target=target), study, url, seed)
+        spec = apply_overrides(_with_overrides(space, data=data, target=target), overrides or {})
+        name, early = _new_study(
+            spec, study, url, seed, lambda n: runner.prestart(n, url, opts, timeout)
+        )
     if report:
         on_trial = _reporting(name, url, report, report_every, on_trial)
     runner.run(
@@ -103,6 +111,7 @@ def tune(
         on_trial=on_trial,
         on_start=on_start,
         options=opts,
+        early=early,
     )
     sweep = Sweep(name, url)
     if report:
@@ -110,13 +119,21 @@ def tune(
     return sweep
 
 
-def _new_study(spec: SweepSpec, name: str | None, url: str, seed: int | None) -> str:
+def _new_study(
+    spec: SweepSpec, name: str | None, url: str, seed: int | None, prestart: Callable[[str], Any]
+) -> tuple[str, Any]:
+    """Create the study, with its workers started first (they wait for it)."""
     opened = open_storage(url)
     if name:
         check_new(opened, name)
     name = name or free_name(opened, spec.name or "study")
-    create(spec, name, url, seed=seed)
-    return name
+    early = prestart(name)
+    try:
+        create(spec, name, url, seed=seed)
+    except BaseException:
+        runner.stop(early)
+        raise
+    return name, early
 
 
 def _with_overrides(space: str | Path | SweepSpec, **changes: Any) -> SweepSpec:

@@ -201,8 +201,8 @@ def _train(
 ) -> tuple[Any, Any, dict[str, Any]]:
     from automl import folds
 
-    # Multi-objective studies cannot be pruned, so no per-epoch report goes to the trial.
-    reporter = trial if len(ctx.objectives) == 1 else None
+    # Multi-objective studies cannot be pruned: their epochs are recorded, never reported.
+    reporter = records.EpochRecorder(trial, prune=len(ctx.objectives) == 1)
     train = folds.train_folds if ctx.spec.data.folds else folds.train_once
     model, fit = train(ctx.spec, ctx.splits, hp, ctx.objectives[0], reporter)
     metrics: dict[str, Any] = {

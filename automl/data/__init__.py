@@ -64,7 +64,9 @@ def infer_kind(source: str, data: Any = None) -> str:
     if path.is_dir():
         return files.folder_kind(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in (".csv", ".tsv", ".txt") or (
+        path.is_file() and not suffix and tabular.looks_like_csv(source)
+    ):
         if not path.exists():
             raise DataError(f"{source}: data file not found")
         if data is not None and data.text_column:
@@ -82,8 +84,9 @@ def infer_kind(source: str, data: Any = None) -> str:
             + unknown_name("built-in dataset or file", source, list(builtin.DATASETS))
         )
     raise DataError(
-        f"{source}: unknown data format {suffix!r}; valid: .csv, .tsv, .npz, or a folder "
-        "with one subfolder per class"
+        f"{source}: unknown data format {suffix or '(no extension)'!r}; valid: .csv, .tsv, "
+        ".npz, or a folder with one subfolder per class; or set data.kind (e.g. --set "
+        "data.kind=csv)"
     )
 
 
@@ -114,7 +117,7 @@ def _builtin(data: Any, task: str | None) -> RawData:
 # The readers by data.kind: the keys are the kinds the spec validates (spec.DATA_KINDS).
 READERS: dict[str, Callable[[Any, str | None], RawData]] = {
     "builtin": _builtin,
-    "csv": lambda d, task: tabular.load_csv(d.source, d.target, task, tabular.read_options(d)),
+    "csv": lambda d, task: tabular.load_csv(d.source, d.target, task, d),
     "npz": lambda d, task: npz.load(d.source, task),
     "images": images.load,
     "audio": audio.load,

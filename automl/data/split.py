@@ -6,7 +6,6 @@ import io
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 
 def make_split(
@@ -24,6 +23,10 @@ def make_split(
 def _split(
     idx: np.ndarray, size: float, seed: int, strat: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
+    # Imported here: scikit-learn takes about 2 s to import, and reading commands
+    # (report, studies, best, watch) never split data.
+    from sklearn.model_selection import train_test_split
+
     try:
         a, b = train_test_split(idx, test_size=size, random_state=seed, stratify=strat)
     except ValueError:

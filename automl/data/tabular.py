@@ -18,20 +18,30 @@ DEFAULT_TARGETS = ("label", "target", "class", "y")
 
 
 def read_options(data: Any = None, source: str | None = None) -> dict[str, Any]:
-    """pandas ``read_csv`` options: the delimiter (given, tab for .tsv, else sniffed)."""
+    """pandas ``read_csv`` options: the delimiter (given, tab for .tsv, else sniffed).
+
+    Spaces after a delimiter are skipped (``age, workclass``); a UTF-8 BOM is dropped.
+    """
     source = source or (str(data.source) if data is not None else "")
     sep = getattr(data, "delimiter", None) or ("\t" if source.lower().endswith(".tsv") else None)
     opts: dict[str, Any] = {"sep": sep, "encoding": getattr(data, "encoding", None) or "utf-8-sig"}
+    opts["skipinitialspace"] = True
     if sep is None:
         opts["engine"] = "python"  # sniffs , ; tab or |
+    if getattr(data, "columns", None):
+        opts["header"] = None  # a header-less file: data.columns names the columns
     return opts
 
 
 def read_csv(path: str, data: Any = None, *, strict: bool = True) -> pd.DataFrame:
-    """Read a CSV with one-line errors; ``strict`` refuses bytes that are not the encoding."""
+    """Read a CSV with one-line errors; ``strict`` refuses bytes that are not the encoding.
+
+    Spaces around header names and string cells are stripped, so ``Salary `` is
+    ``Salary`` and `` <=50K`` is ``<=50K``.
+    """
     opts = read_options(data, path)
     try:
-        return pd.read_csv(path, encoding_errors="strict" if strict else "replace", **opts)
+        frame = pd.read_csv(path, encoding_errors="strict" if strict else "replace", **opts)
     except FileNotFoundError:
         raise DataError(f"{path}: data file not found") from None
     except UnicodeDecodeError as exc:
@@ -43,6 +53,45 @@ def read_csv(path: str, data: Any = None, *, strict: bool = True) -> pd.DataFram
         raise DataError(f"{path}: data.encoding: unknown encoding {opts['encoding']!r}") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read CSV: {str(exc).splitlines()[0]}") from None
+    return _stripped(_named(frame, getattr(data, "columns", None), path))
+
+
+def _named(frame: pd.DataFrame, columns: list[str] | None, path: str) -> pd.DataFrame:
+    if not columns:
+        return frame
+    if len(columns) != frame.shape[1]:
+        raise DataError(
+            f"{path}: data.columns names {len(columns)} columns; the file has {frame.shape[1]}"
+        )
+    frame.columns = list(columns)
+    return frame
+
+
+def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = frame[col].map(lambda v: v.strip() if isinstance(v, str) else v)
+    return frame
+
+
+def looks_like_csv(path: str) -> bool:
+    """Whether a file without a known extension holds delimited text (CSV, TSV...)."""
+    import csv
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16384).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return False
+    lines = [line for line in head.splitlines()[:20] if line.strip()]
+    if len(lines) < 2 or "\x00" in head:
+        return False
+    try:
+        csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
+    except csv.Error:
+        return False
+    return True
 
 
 def load_csv(path: str, target: str | None, task: str | None, options: Any = None) -> RawData:

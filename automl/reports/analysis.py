@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import select
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +19,10 @@ if TYPE_CHECKING:
 # fANOVA (Optuna's default) fits a random forest: about 2.5 s at 500 completed trials on two
 # cores, 18 s at 1,200. Above this many, PED-ANOVA answers in about a second.
 FANOVA_MAX_TRIALS = 500
+# From this many completed trials, importances are computed in a forked process while the
+# report's other parts are drawn (importing scikit-learn alone takes 1-2 s).
+FORK_MIN_TRIALS = 200
+FORK_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -56,6 +63,65 @@ def plain(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+class Later:
+    """An importance being computed in a forked process; reads as an :class:`Importance`."""
+
+    def __init__(self, fd: int, pid: int, inline: Any) -> None:
+        self.fd, self.pid, self.inline = fd, pid, inline
+        self.value: Importance | None = None
+
+    def result(self) -> Importance:
+        if self.value is None:
+            self.value = self._receive() or self.inline()
+        return self.value
+
+    def _receive(self) -> Importance | None:
+        chunks = []
+        try:
+            while select.select([self.fd], [], [], FORK_TIMEOUT_S)[0]:
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            else:
+                os.kill(self.pid, 9)  # stuck: compute it here instead
+        finally:
+            os.close(self.fd)
+            os.waitpid(self.pid, 0)
+        try:
+            value = pickle.loads(b"".join(chunks)) if chunks else None
+        except Exception:  # noqa: BLE001 - a broken answer: compute it here instead
+            return None
+        return value if isinstance(value, Importance) else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.result(), name)
+
+
+def importance_soon(
+    study: optuna.Study | None, objectives: Sequence[Objective], n_complete: int
+) -> Importance | Later:
+    """:func:`importance`, in a forked process for large studies (read it as late as you can)."""
+
+    def inline() -> Importance:
+        return importance(study, objectives, n_complete)
+
+    if n_complete < FORK_MIN_TRIALS or not hasattr(os, "fork"):
+        return inline()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, exit without any clean-up of the parent's
+        try:
+            os.close(read)
+            data = pickle.dumps(inline())
+            with os.fdopen(write, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(write)
+    return Later(read, pid, inline)
 
 
 def importance(

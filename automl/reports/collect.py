@@ -74,10 +74,13 @@ class StudyData:
     best_by_time: list[tuple[str, float]]  # (completion time, best value so far)
     fronts: dict[str, list[int]]  # "params_count" / "latency_ms": trial numbers on the front
     leaderboard: Table
-    importance: Importance
+    importance: Importance | analysis.Later
     best_eval: BestEval | None
     created: float | None = None
     finals: Table | None = None  # the single best, its refit and the ensemble on test
+    overrides: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
+    sampled: int = 0  # trials drawn in per-trial figures when not all (reports.thin)
+    n_trials: int = 0  # every trial, also when the figures draw a sample
 
     @property
     def multi(self) -> bool:
@@ -114,6 +117,7 @@ def collect_study(record: StudyRecord) -> StudyData:
     first = objectives[0]
     done = record.complete
     firsts = [(t.number, t.values[0]) for t in done if t.values]
+    importance = analysis.importance_soon(record.study, objectives, len(done))
     data = record.data
     return StudyData(
         name=record.name,
@@ -139,10 +143,12 @@ def collect_study(record: StudyRecord) -> StudyData:
         best_by_time=_best_by_time(done, first),
         fronts={key: _front(done, first, key) for key in ("params_count", "latency_ms")},
         leaderboard=_leaderboard(record),
-        importance=analysis.importance(record.study, objectives, len(done)),
+        importance=importance,
         best_eval=_best_eval(record.best_eval),
         created=record.created,
         finals=final_models(record),
+        overrides=dict(record.spec.get("overrides") or {}),
+        n_trials=len(record.trials),
     )
 
 

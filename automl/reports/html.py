@@ -24,6 +24,7 @@ from automl.reports.figures import Panel, compare_panels, curves_panel, history_
 from automl.reports.figures import pareto_panel as pareto
 from automl.reports.figures_models import best_panels, model_panels
 from automl.reports.figures_params import param_panels
+from automl.reports.thin import thin
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
@@ -146,9 +147,10 @@ def _plotly_js() -> str:
 
 def render(data: ReportData) -> str:
     """The whole page as text."""
+    studies = [thin(s) for s in data.studies]
     views = [
         StudyView(f"study-{i + 1}", s, study_sections(s, f"study-{i + 1}"))
-        for i, s in enumerate(data.studies)
+        for i, s in enumerate(studies)
     ]
     compare = Section("compare", "Comparison")
     if len(data.studies) > 1:
