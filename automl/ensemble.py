@@ -10,7 +10,7 @@ stored in the study (:data:`automl.records.ENSEMBLE`) with their test metrics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -103,18 +103,22 @@ def selection_split(ctx: Context) -> Any:
     return list(fold_splits(ctx.splits, ctx.spec.data.folds, ctx.spec.data.split_seed))[-1]
 
 
-def finalize(ctx: Context, record: records.StudyRecord, load: Callable[[int], Any]) -> None:
-    """Choose members greedily on validation, evaluate their average on test, store both."""
+def finalize(ctx: Context, record: records.StudyRecord, outputs: Any) -> None:
+    """Choose members greedily on validation, evaluate their average on test, store both.
+
+    Args:
+        outputs: an :class:`automl.evaluate.Outputs` (kept models' outputs, cached or not).
+    """
     from automl import training
 
     if not stale(record, ctx.spec.ensemble):
         return
     found = candidates(record, record.keep)
     split = selection_split(ctx)
-    val = [training.predict(load(n), split.x_val) for n in found]
+    val = [outputs.predict(n, split.x_val) for n in found]
     picks = greedy(val, split.y_val, ctx.task, ctx.spec.ensemble)
     members = [found[i] for i in picks]
-    tests = {n: training.predict(load(n), ctx.splits.x_test) for n in set(members)}
+    tests = {n: outputs.test(n) for n in set(members)}
     out = np.mean([tests[n] for n in members], axis=0)
     ctx.study.set_user_attr(
         records.ENSEMBLE,

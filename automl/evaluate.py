@@ -23,7 +23,7 @@ CACHE_MAX_SAMPLES = 50_000  # test splits up to this size are predicted while mo
 # (study, trial number) -> test outputs and layer summary of a model this process saved,
 # so the last worker's evaluation loads no model back from disk. A study is its storage
 # URL, id and creation time: ids repeat across storages and after a study is recreated.
-_OUTPUTS: dict[tuple[Any, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
+_OUTPUTS: dict[tuple[Any, int], tuple[np.ndarray, list[dict[str, Any]], np.ndarray]] = {}
 
 
 def _study_key(study: optuna.Study, url: str) -> tuple[str, int, Any]:
@@ -31,13 +31,58 @@ def _study_key(study: optuna.Study, url: str) -> tuple[str, int, Any]:
 
 
 def remember(ctx: Context, number: int, model: Any) -> None:
-    """Predict the test split with a model just saved, while it is in memory."""
+    """Predict the test and validation splits with a model just saved, while in memory."""
     from automl import training
 
-    if len(ctx.splits.y_test) > CACHE_MAX_SAMPLES:
+    if len(ctx.splits.y_test) + len(ctx.splits.y_val) > CACHE_MAX_SAMPLES:
         return
-    out = training.predict(model, ctx.splits.x_test)
-    _OUTPUTS[(_study_key(ctx.study, ctx.url), number)] = (out, training.layer_summary(model))
+    _OUTPUTS[(_study_key(ctx.study, ctx.url), number)] = (
+        training.predict(model, ctx.splits.x_test),
+        training.layer_summary(model),
+        training.predict(model, ctx.splits.x_val),
+    )
+
+
+class Outputs:
+    """Kept models' outputs for the last evaluation: from memory when this process trained
+    them (:func:`remember`), else from the model loaded back once."""
+
+    def __init__(self, ctx: Context, record: records.StudyRecord) -> None:
+        self.ctx, self.record = ctx, record
+        self.sid = _study_key(ctx.study, ctx.url)
+        self.models: dict[int, Any] = {}
+
+    def model(self, number: int) -> Any:
+        if number not in self.models:
+            aid = str(self.record.trial(number).artifact_id)
+            self.models[number] = storage.load_model(self.ctx.store, aid)
+        return self.models[number]
+
+    def _cached(self, number: int, part: int) -> Any:
+        cached = _OUTPUTS.get((self.sid, number))
+        return None if cached is None else cached[part]
+
+    def test(self, number: int) -> np.ndarray:
+        from automl import training
+
+        out = self._cached(number, 0)
+        return (
+            out if out is not None else training.predict(self.model(number), self.ctx.splits.x_test)
+        )
+
+    def layers(self, number: int) -> list[dict[str, Any]]:
+        from automl import training
+
+        out = self._cached(number, 1)
+        return out if out is not None else training.layer_summary(self.model(number))
+
+    def predict(self, number: int, x: np.ndarray) -> np.ndarray:
+        """Outputs on ``x``: the cached validation outputs when ``x`` is the validation split."""
+        from automl import training
+
+        if x is self.ctx.splits.x_val and (out := self._cached(number, 2)) is not None:
+            return out
+        return training.predict(self.model(number), x)
 
 
 def forget(ctx: Context, numbers: set[int]) -> None:
@@ -94,26 +139,14 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
-    loaded: dict[int, Any] = {}
-
-    def load(number: int) -> Any:
-        if number not in loaded:
-            aid = str(record.trial(number).artifact_id)
-            loaded[number] = storage.load_model(ctx.store, aid)
-        return loaded[number]
-
-    sid = _study_key(study, ctx.url)
+    outputs = Outputs(ctx, record)
     for number in needed:
-        cached = _OUTPUTS.get((sid, number))
-        if cached is None:
-            model = load(number)
-            cached = (training.predict(model, ctx.splits.x_test), training.layer_summary(model))
-        out, layers = cached
+        out, layers = outputs.test(number), outputs.layers(number)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
             study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, layers, out))
     study.set_user_attr(records.TEST_METRICS, results)
-    ensemble.finalize(ctx, record, load)
+    ensemble.finalize(ctx, record, outputs)
     refit.finalize(ctx, record)
     return results
 
