@@ -57,12 +57,26 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
     for number in needed:
         model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
+        info = ctx.splits.interactions
+        if info is not None and info.implicit:
+            results[str(number)], curve = _ranking(model, ctx.splits)
+            if number == best_number:
+                best_eval = {"trial": number, "layers": training.layer_summary(model)}
+                study.set_user_attr(records.BEST_EVAL, {**best_eval, "at_k": curve})
+            continue
         out = training.predict(model, ctx.splits.x_test)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
             study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, model, out))
     study.set_user_attr(records.TEST_METRICS, results)
     return results
+
+
+def _ranking(model: Any, splits: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    """Implicit feedback: test HitRate / NDCG at K, and their curve over K."""
+    from automl import recommend
+
+    return recommend.test_scores(model, splits)
 
 
 def _best_eval(ctx: Context, number: int, model: Any, out: np.ndarray) -> dict[str, Any]:
