@@ -103,4 +103,5 @@ def _best_eval(ctx: Context, number: int, model: Any, out: np.ndarray) -> dict[s
         n = min(len(y), MAX_POINTS)
         info["y_true"] = [float(v) for v in y[:n]]
         info["y_pred"] = [float(v) for v in pred[:n]]
+        info["ratings"] = ctx.splits.interactions is not None
     return info

@@ -72,6 +72,8 @@ def test_ratings_sweep_exports_ids_and_recommends(tmp_path: Path) -> None:
     exported = float(model.predict(pair.astype("int32"), verbose=0)[0, 0])
     expected = float(sweep.best_model().predict(pair.astype("int32"), verbose=0)[0, 0])
     assert exported == pytest.approx(expected, rel=1e-5) and 0.0 < exported < 7.0
+    html = (tmp_path / "reports" / "ratings_mf.html").read_text(encoding="utf-8")
+    assert "Predicted against actual ratings" in html and "val_rmse" in html
     top = sweep.recommend(["01 ü"], k=5)
     assert list(top.columns) == ["user", "item", "score"] and len(top) == 5
     assert set(top["item"]) <= set(vocab["items"]) and top["score"].is_monotonic_decreasing
@@ -87,6 +89,8 @@ def test_implicit_sweep_ranks_and_recommends_unseen_items(tmp_path: Path) -> Non
     assert 0.0 <= test["ndcg@10"] <= test["hr@10"] <= test["hr@20"] <= 1.0
     curve = sweep.study.user_attrs["best_eval"]["at_k"]
     assert curve["hr"] == sorted(curve["hr"])
+    html = (tmp_path / "reports" / "implicit_ncf.html").read_text(encoding="utf-8")
+    assert "HitRate@K and NDCG@K against K" in html and "val_ndcg@10" in html
     user = "01 ü"
     info = automl.api.splits_of(sweep.study, sweep.storage).interactions
     seen = {info.items[i] for i in info.seen(info.users.index(user))}
