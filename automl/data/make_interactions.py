@@ -34,7 +34,7 @@ def generate(
     popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
     popularity = popularity[rng.permutation(n_items)]
     activity = rng.pareto(1.5, n_users) + 1.0
-    draws = int(n * 1.6)  # duplicates and, for implicit data, rejected picks are dropped
+    draws = int(n * (3.2 if implicit else 1.6))  # duplicates and rejected picks are dropped
     users = rng.choice(n_users, draws, p=activity / activity.sum())
     items = rng.choice(n_items, draws, p=popularity / popularity.sum())
     score = np.einsum("ij,ij->i", p[users], q[items]) * 2.0
