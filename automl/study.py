@@ -19,6 +19,7 @@ from automl.data import load_source, sample_kind, split_raw
 from automl.data.split import to_bytes
 from automl.errors import DataError, SpecError, unknown_name
 from automl.models import FAMILIES, get_family
+from automl.ranking import at_k
 from automl.space import grid
 from automl.spec import PrunerSpec, SweepSpec, check_objectives
 
@@ -36,6 +37,7 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     objectives = spec.objectives(raw.task)
     try:
         check_objectives(objectives, raw.task)
+        _check_ranking(objectives[0].metric, raw)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     split = split_raw(raw, spec.data)
@@ -115,6 +117,17 @@ def _store_vocabulary(store: Any, split_id: str, raw: Any, split: dict[str, Any]
     artifact_id = split_id.replace("split-", "vocabulary-").replace(".npz", ".json")
     store.write(artifact_id, io.BytesIO(json.dumps(vocabulary, ensure_ascii=False).encode()))
     return artifact_id
+
+
+def _check_ranking(metric: str, raw: Any) -> None:
+    """HitRate / NDCG exist only for implicit interactions, and are all they measure."""
+    implicit = raw.kind == "interactions" and raw.options.get("implicit")
+    if bool(at_k(metric)) != bool(implicit):
+        allowed = "val_hr@K or val_ndcg@K" if implicit else "not val_hr@K or val_ndcg@K"
+        raise ValueError(
+            f"objective.metric: {metric!r} does not apply to data {raw.name!r}; "
+            f"{'implicit-feedback interactions' if implicit else 'this data'} take {allowed}"
+        )
 
 
 def _check_family_input(spec: SweepSpec, x: Any) -> None:

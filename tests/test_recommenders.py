@@ -209,3 +209,20 @@ def test_objective_k_and_directions() -> None:
 
     assert ObjectiveSpec(metric="val_hr@10", k=5).resolve() == Objective("val_hr@5", "maximize")
     assert Objective.of("val_ndcg@20").maximize and not Objective.of("val_rmse").maximize
+
+
+def test_ranking_objectives_only_for_implicit_interactions(implicit: Path, tmp_path: Path) -> None:
+    from automl.errors import SpecError
+    from automl.spec import validate_spec
+    from automl.study import create
+
+    url = str(tmp_path / "j.log")
+    data = {"source": str(implicit), "kind": "interactions"}
+    spec = validate_spec({"data": data, "model": {"family": "recommender"}})
+    assert spec.objectives("classification")[0].metric == "val_hr@10"
+    wrong = spec.replace(objective="val_accuracy")
+    with pytest.raises(SpecError, match="'val_accuracy' does not apply .* take val_hr@K"):
+        create(wrong, "a", url)
+    digits = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
+    with pytest.raises(SpecError, match="'val_hr@10' does not apply to data 'digits'"):
+        create(digits.replace(objective="val_hr@10"), "b", url)
