@@ -179,30 +179,6 @@ def test_ranking_metrics_on_hand_made_rows() -> None:
     assert ndcg(rank, 3) == pytest.approx((1 + 1 / math.log2(4) + 1 / math.log2(3)) / 3)
 
 
-def test_models_build_for_every_body_and_feedback() -> None:
-    from automl.models import InputSpec, build_model
-
-    hp = {
-        "embedding_dim": 4,
-        "units": [8],
-        "activation": "relu",
-        "dropout": 0.1,
-        "l2": 1e-4,
-    }
-    pairs = np.array([[0, 1], [2, 3]], dtype="int32")
-    for task, width in (("regression", 1), ("classification", 2)):
-        spec = InputSpec(shape=(2,), task=task, n_classes=2, n_users=3, n_items=5, target_mean=3)
-        counts = {}
-        for body in ("mf", "mlp", "neumf"):
-            model = build_model("recommender", {**hp, "body": body}, spec)
-            out = np.asarray(model(pairs, training=False))
-            assert out.shape == (2, width)
-            counts[body] = model.count_params()
-        assert counts["neumf"] > counts["mlp"] > counts["mf"]
-    with pytest.raises(DataError, match="needs user-item interactions"):
-        build_model("recommender", {**hp, "body": "mf"}, InputSpec(shape=(8,), task="regression"))
-
-
 def test_objective_k_and_directions() -> None:
     from automl.ranking import Objective
     from automl.spec import ObjectiveSpec
