@@ -183,7 +183,8 @@ def _popular(
 
 def check_users(info: Interactions, users: list[Any], *, cold_start: bool) -> None:
     """Unknown users are an error unless the cold-start fallback is wanted."""
-    unknown = [str(u) for u in users if str(u) not in set(info.users)]
+    known = set(info.users)
+    unknown = [str(u) for u in users if str(u) not in known]
     if unknown and not cold_start:
         raise DataError(
             f"unknown user id(s): {', '.join(unknown[:5])}; known users are those of the "

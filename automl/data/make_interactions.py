@@ -25,13 +25,22 @@ def generate(
     implicit: bool = False,
     factors: int = 8,
     noise: float = 0.5,
+    skew: float = 0.75,
+    taste: float = 6.0,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """A DataFrame of user, item, rating (explicit only) and timestamp, string ids."""
+    """A DataFrame of user, item, rating (explicit only) and timestamp, string ids.
+
+    ``skew`` is the Zipf exponent of item popularity; ``taste`` how strongly a user's
+    latent match decides whether a drawn item is kept (implicit data). The defaults give
+    1,000 x 1,700 data whose most-popular HitRate@10 is about 0.4 and whose most-rated item
+    has about 700 ratings, near MovieLens' (ItemPop HR@10 0.45 on ML-1M in He et al. 2017;
+    583 ratings for ML-100k's top item).
+    """
     rng = np.random.default_rng(seed)
     p = rng.normal(0, 1, (n_users, factors)) / np.sqrt(factors)
     q = rng.normal(0, 1, (n_items, factors)) / np.sqrt(factors)
-    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
+    popularity = 1.0 / np.arange(1, n_items + 1) ** skew
     popularity = popularity[rng.permutation(n_items)]
     activity = rng.pareto(1.5, n_users) + 1.0
     draws = int(n * (3.2 if implicit else 1.6))  # duplicates and rejected picks are dropped
@@ -39,7 +48,7 @@ def generate(
     items = rng.choice(n_items, draws, p=popularity / popularity.sum())
     score = np.einsum("ij,ij->i", p[users], q[items]) * 2.0
     if implicit:
-        keep = rng.random(draws) < 1.0 / (1.0 + np.exp(-3.0 * score))
+        keep = rng.random(draws) < 1.0 / (1.0 + np.exp(-taste * score))
         users, items, score = users[keep], items[keep], score[keep]
     frame = pd.DataFrame({"user": users, "item": items, "score": score})
     frame = frame.drop_duplicates(["user", "item"]).head(n).reset_index(drop=True)

@@ -159,6 +159,6 @@ RECOMMENDER_PARAMS: dict[str, HParam] = {
     "units": HParam(64, integer(1), per_layer=True, doc="mlp / neumf: units of a layer"),
     "activation": HParam("relu", one_of(*ACTIVATIONS), doc="mlp / neumf: activation"),
     "dropout": HParam(0.0, in_range(0, 1, hi_open=True), doc="mlp / neumf: dropout rate"),
-    "l2": HParam(1e-6, in_range(0, 1), doc="L2 penalty on the embeddings of a batch"),
+    "l2": HParam(1e-6, in_range(0, 1), doc="L2 penalty on the embedding tables"),
     "negatives": HParam(4, integer(1, 100), doc="implicit: negatives sampled per positive"),
 }
