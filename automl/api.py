@@ -225,12 +225,38 @@ class Sweep:
         Turn new texts into the ids a text model takes with
         ``automl.data.text.encode(texts, sweep.tokenizer())``.
         """
-        aid = self.study.user_attrs.get(records.TOKENIZER)
+        return self._json_artifact(records.TOKENIZER)
+
+    def vocabulary(self) -> dict[str, Any] | None:
+        """A recommender study's user and item ids (index order) and popular items, else
+        None."""
+        return self._json_artifact(records.VOCAB)
+
+    def _json_artifact(self, key: str) -> dict[str, Any] | None:
+        aid = self.study.user_attrs.get(key)
         store = storage.artifact_store(self.storage, create=False)
         if not storage.has(store, aid):
             return None
         with store.open_reader(str(aid)) as f:
             return dict(json.loads(f.read().decode("utf-8")))
+
+    def recommend(
+        self, users: Any, k: int = 10, exclude_seen: bool = True, cold_start: bool = True
+    ) -> pd.DataFrame:
+        """Top-``k`` items per user from the best model: a DataFrame of user, item, score.
+
+        ``exclude_seen`` leaves out items the user rated or used in the train split. A user
+        without train interactions gets the most popular items (score NaN), or a
+        DataError with ``cold_start=False``. The study's data source must be readable.
+        """
+        from automl import recommend
+
+        info = splits_of(self.study, self.storage).interactions
+        if info is None:
+            raise AutoMLError(f"study {self.study_name!r} is not a recommender study")
+        users = [users] if isinstance(users, str | int) else list(users)
+        recommend.check_users(info, users, cold_start=cold_start)
+        return recommend.recommend(self.best_model(), info, users, k, exclude_seen)
 
     def export(
         self, path: str | Path, trial_number: int | None = None, ensemble: int | None = None
@@ -239,7 +265,8 @@ class Sweep:
 
         The best is its refit with ``training.refit``; ``ensemble=k`` writes the ensemble
         of the top k kept models (0: the one the sweep chose). A text study's tokenizer is
-        written beside it as ``<name>.tokenizer.json``.
+        written beside it as ``<name>.tokenizer.json``, a
+        recommender's id vocabularies as ``<name>.vocabulary.json``.
         """
         if ensemble is not None:
             out = Path(path)
@@ -253,4 +280,7 @@ class Sweep:
         tokenizer = self.tokenizer()
         if tokenizer is not None:
             save_tokenizer(tokenizer, out.with_name(out.stem + ".tokenizer.json"))
+        vocabulary = self.vocabulary()
+        if vocabulary is not None:  # the ids behind a recommender's embedding indices
+            save_tokenizer(vocabulary, out.with_name(out.stem + ".vocabulary.json"))
         return out

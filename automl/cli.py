@@ -299,6 +299,23 @@ def export(
 
 
 @command
+def recommend(
+    study: str = typer.Argument(...),
+    user: list[str] = typer.Option(..., "--user", "-u", help="A user id (repeat for more)."),
+    k: int = typer.Option(10, "--k", min=1, help="Items per user."),
+    include_seen: bool = typer.Option(False, "--include-seen", help="Keep items already seen."),
+    storage: str | None = StorageOpt,
+) -> None:
+    """Top-K items per user from a recommender study's best model."""
+    import automl
+
+    frame = automl.load(study, storage).recommend(user, k=k, exclude_seen=not include_seen)
+    for row in frame.itertuples(index=False):
+        score = "cold start" if row.score != row.score else f"{row.score:.4f}"
+        out.print(f"{_escape(str(row.user))}\t{_escape(str(row.item))}\t{score}")
+
+
+@command
 def worker(
     study: str = typer.Argument(..., help="The study to work on."),
     storage: str | None = StorageOpt,

@@ -113,6 +113,9 @@ def finalize(ctx: Context, record: records.StudyRecord, outputs: Any) -> None:
 
     if not stale(record, ctx.spec.ensemble):
         return
+    info = ctx.splits.interactions
+    if info is not None and info.implicit:  # ranked on candidate lists, not averaged outputs
+        return
     found = candidates(record, record.keep)
     split = selection_split(ctx)
     val = [outputs.predict(n, split.x_val) for n in found]

@@ -141,6 +141,13 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
     outputs = Outputs(ctx, record)
     for number in needed:
+        info = ctx.splits.interactions
+        if info is not None and info.implicit:
+            results[str(number)], curve = _ranking(outputs.model(number), ctx.splits)
+            if number == best_number:
+                best_eval = {"trial": number, "layers": outputs.layers(number)}
+                study.set_user_attr(records.BEST_EVAL, {**best_eval, "at_k": curve})
+            continue
         out, layers = outputs.test(number), outputs.layers(number)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
         if number == best_number:
@@ -149,6 +156,13 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     ensemble.finalize(ctx, record, outputs)
     refit.finalize(ctx, record)
     return results
+
+
+def _ranking(model: Any, splits: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    """Implicit feedback: test HitRate / NDCG at K, and their curve over K."""
+    from automl import recommend
+
+    return recommend.test_scores(model, splits)
 
 
 def _best_eval(
@@ -175,4 +189,5 @@ def _best_eval(
         n = min(len(y), MAX_POINTS)
         info["y_true"] = [float(v) for v in y[:n]]
         info["y_pred"] = [float(v) for v in pred[:n]]
+        info["ratings"] = ctx.splits.interactions is not None
     return info

@@ -15,7 +15,14 @@ from typing import Literal, Protocol, TypeVar
 
 Direction = Literal["maximize", "minimize"]
 # Metrics where higher is better; every other metric (losses, errors, costs) is minimized.
-MAXIMIZED = ("val_accuracy",)
+MAXIMIZED = ("val_accuracy", "val_hr@10", "val_ndcg@10")
+AT_K = ("val_hr@", "val_ndcg@")  # recommender ranking metrics, for any K
+
+
+def at_k(metric: str) -> tuple[str, int] | None:
+    """``("val_hr", 10)`` for ``val_hr@10``; None for a metric that is not "@K"."""
+    base, _, k = metric.partition("@")
+    return (base, int(k)) if metric.startswith(AT_K) and k.isdigit() and int(k) > 0 else None
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,8 @@ class Objective:
     def of(cls, metric: str, direction: str | None = None) -> Objective:
         """The objective, with the metric's usual direction when none is given."""
         if direction is None:
-            direction = "maximize" if metric in MAXIMIZED else "minimize"
+            maximized = metric in MAXIMIZED or at_k(metric) is not None
+            direction = "maximize" if maximized else "minimize"
         if direction not in ("maximize", "minimize"):
             raise ValueError(f"direction must be maximize or minimize; got {direction!r}")
         return cls(metric, direction)  # type: ignore[arg-type]

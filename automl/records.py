@@ -27,6 +27,7 @@ OBJECTIVES = "objectives"
 SEED = "seed"
 SPLIT = "split_artifact"
 TOKENIZER = "tokenizer_artifact"
+VOCAB = "vocabulary_artifact"  # recommenders: user and item ids, popular items (JSON)
 DATA = "data"
 CREATED = "created"
 TEST_METRICS = "test_metrics"  # {trial number (str): {metric: value}}

@@ -204,6 +204,7 @@ def callbacks(
     if smoothing(hp, data.input_spec) > 0:
         before.insert(0, PlainValLoss())
     after: list[keras.callbacks.Callback] = []
-    if no_progress_epochs > 0 and objective is not None:
+    # Recommenders have their own chance level (popularity); the rule is for plain tasks.
+    if no_progress_epochs > 0 and objective is not None and data.interactions is None:
         after.append(NoProgress(data.input_spec, data.y_val, no_progress_epochs))
     return before, after

@@ -19,7 +19,7 @@ from pydantic import (
 from automl.errors import SpecError
 from automl.models import FAMILIES
 from automl.models.params import TRAINING_PARAMS, HParam
-from automl.ranking import Objective
+from automl.ranking import Objective, at_k
 from automl.spec_params import (
     CategoricalParam,
     FloatParam,
@@ -35,11 +35,11 @@ PrunerName = Literal["median", "successive_halving", "hyperband", "none"]
 SAMPLER_NAMES: tuple[str, ...] = get_args(SamplerName)  # the keys of study.SAMPLERS
 PRUNER_NAMES: tuple[str, ...] = get_args(PrunerName)  # the keys of study.PRUNERS
 METRICS = {
-    "classification": ("val_accuracy", "val_loss"),
+    "classification": ("val_accuracy", "val_loss", "val_hr@10", "val_ndcg@10"),
     "regression": ("val_loss", "val_mae", "val_rmse"),
 }
 MODEL_METRICS = ("params_count", "latency_ms")
-DataKind = Literal["builtin", "csv", "npz", "images", "audio", "text", "sequence"]
+DataKind = Literal["builtin", "csv", "npz", "images", "audio", "text", "sequence", "interactions"]
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)  # the keys of data.READERS
 
 
@@ -83,6 +83,13 @@ class DataSpec(Strict):
     stride: int = Field(1, ge=1)
     # Cross-validation: each trial trains on `folds` folds of the non-test samples.
     folds: int | None = Field(None, ge=2, le=20)
+    # Interactions (recommenders): id columns, optional rating and time; see README.
+    user_column: str | None = None
+    item_column: str | None = None
+    rating_column: str | None = None
+    time_column: str | None = None
+    implicit: bool | None = None  # default: implicit when there is no rating column
+    split: Literal["random", "by_time"] | None = None  # default: by_time when implicit
 
     @model_validator(mode="after")
     def _fractions(self) -> DataSpec:
@@ -110,9 +117,12 @@ class ObjectiveSpec(Strict):
 
     metric: str
     direction: Literal["maximize", "minimize"] | None = None
+    k: int | None = Field(None, ge=1, le=100)  # the K of val_hr@K / val_ndcg@K
 
     def resolve(self) -> Objective:
-        return Objective.of(self.metric, self.direction)
+        found = at_k(self.metric)
+        metric = f"{found[0]}@{self.k}" if found and self.k else self.metric
+        return Objective.of(metric, self.direction)
 
 
 def _objective_short(raw: Any) -> Any:
@@ -168,6 +178,8 @@ class SweepSpec(Strict):
     def objectives(self, task: str) -> list[Objective]:
         """The objectives, with the task's default when the file gives none."""
         if self.objective is None:
+            if self.data.kind == "interactions" or self.model.family == "recommender":
+                return [Objective.of("val_hr@10" if task == "classification" else "val_rmse")]
             return [Objective.of("val_accuracy" if task == "classification" else "val_loss")]
         given = self.objective if isinstance(self.objective, list) else [self.objective]
         return [o.resolve() for o in given]
@@ -261,8 +273,10 @@ def check_objectives(objectives: list[Objective], task: str | None) -> None:
     tasks = [task] if task else list(TASKS)
     valid = sorted({m for t in tasks for m in METRICS[t]} | set(MODEL_METRICS))
     for obj in objectives:
-        if obj.metric not in valid:
-            known = any(obj.metric in METRICS[t] for t in TASKS)
+        found = at_k(obj.metric)
+        metric = f"{found[0]}@10" if found else obj.metric  # any K, checked as K = 10
+        if metric not in valid:
+            known = any(metric in METRICS[t] for t in TASKS)
             problem = f"{obj.metric!r} does not apply to {task}" if known else "unknown metric"
             name = "" if known else f" {obj.metric!r}"
             raise ValueError(f"objective.metric: {problem}{name}; valid: {', '.join(valid)}")

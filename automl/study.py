@@ -15,10 +15,11 @@ import optuna
 
 from automl import records, storage
 from automl._version import __version__
-from automl.data import load_source, make_split, sample_kind
+from automl.data import load_source, sample_kind, split_raw
 from automl.data.split import to_bytes
 from automl.errors import DataError, SpecError, unknown_name
 from automl.models import FAMILIES, get_family
+from automl.ranking import at_k
 from automl.space import grid
 from automl.spec import PrunerSpec, SweepSpec, check_objectives
 
@@ -36,10 +37,10 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     objectives = spec.objectives(raw.task)
     try:
         check_objectives(objectives, raw.task)
+        _check_ranking(objectives[0].metric, raw)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
-    stratify = spec.data.stratify and raw.task == "classification"
-    split = make_split(raw.y, spec.data.validation, spec.data.test, spec.data.split_seed, stratify)
+    split = split_raw(raw, spec.data)
     sizes = {k: int(len(v)) for k, v in split.items()}
     if min(sizes.values()) < 1:
         raise DataError(f"{spec.data.source}: too few samples to split ({len(raw.y)})")
@@ -84,6 +85,8 @@ def _fill(
     }
     if raw.kind == "text":
         attrs[records.TOKENIZER] = _store_tokenizer(store, split_id, raw, split)
+    if raw.kind == "interactions":
+        attrs[records.VOCAB] = _store_vocabulary(store, split_id, raw, split)
     for key, value in attrs.items():
         study.set_user_attr(key, value)
     for params in spec.enqueue:
@@ -104,6 +107,29 @@ def _store_tokenizer(store: Any, split_id: str, raw: Any, split: dict[str, Any])
     return artifact_id
 
 
+def _store_vocabulary(store: Any, split_id: str, raw: Any, split: dict[str, Any]) -> str:
+    """Save the user and item id vocabularies: a model's embeddings are indexed by them."""
+    import json
+
+    from automl.data import interactions
+
+    vocabulary = interactions.vocabulary_of(raw, split["train"])
+    artifact_id = split_id.replace("split-", "vocabulary-").replace(".npz", ".json")
+    store.write(artifact_id, io.BytesIO(json.dumps(vocabulary, ensure_ascii=False).encode()))
+    return artifact_id
+
+
+def _check_ranking(metric: str, raw: Any) -> None:
+    """HitRate / NDCG exist only for implicit interactions, and are all they measure."""
+    implicit = raw.kind == "interactions" and raw.options.get("implicit")
+    if bool(at_k(metric)) != bool(implicit):
+        allowed = "val_hr@K or val_ndcg@K" if implicit else "not val_hr@K or val_ndcg@K"
+        raise ValueError(
+            f"objective.metric: {metric!r} does not apply to data {raw.name!r}; "
+            f"{'implicit-feedback interactions' if implicit else 'this data'} take {allowed}"
+        )
+
+
 def _check_family_input(spec: SweepSpec, x: Any) -> None:
     """Refuse a family that cannot read the data (a cnn on a table, rnn on images...)."""
     family = get_family(spec.model.family)
@@ -116,6 +142,7 @@ def _check_family_input(spec: SweepSpec, x: Any) -> None:
         "audio": "audio waveforms",
         "text": "text (data.kind: text or data.text_column)",
         "tabular": "tabular features",
+        "interactions": "user-item interactions (data.kind: interactions)",
     }
     fits = sorted(name for name, f in FAMILIES.items() if kind in f.inputs)
     shape = tuple(getattr(x, "shape", ()))[1:]

@@ -165,15 +165,25 @@ def fit(
         patience=patience if patience is not None else max_epochs,
         restore_best_weights=True,
     )
+    inputs: dict[str, Any] = {
+        "x": data.x_train,
+        "y": data.y_train,
+        "validation_data": (data.x_val, data.y_val),
+        "batch_size": int(hp["batch_size"]),
+    }
+    extra: list[Any] = []
+    if getattr(data, "interactions", None) is not None:
+        from automl import recommend
+
+        # Implicit feedback: negatives sampled per epoch, ranking metrics at epoch end.
+        changes, extra = recommend.fit_inputs(data, hp, objective.metric)
+        inputs.update(changes)
     try:
         model.fit(
-            data.x_train,
-            data.y_train,
-            validation_data=(data.x_val, data.y_val),
-            batch_size=int(hp["batch_size"]),
+            **inputs,
             validation_batch_size=EVAL_BATCH,
             epochs=max_epochs,
-            callbacks=[*before, tracker, *after, stopper],
+            callbacks=[*extra, *before, tracker, *after, stopper],
             class_weight=regimen.class_weights(hp, data.input_spec, data.y_train),
             verbose=0,
         )
@@ -182,8 +192,9 @@ def fit(
         exc.history = tracker.history
         raise
     result = _result(tracker.history, objective)
-    if tracker.val_seconds:
-        result.latency_ms = 1000.0 * min(tracker.val_seconds) / max(len(data.y_val), 1)
+    seconds = tracker.val_seconds or [s for c in extra for s in getattr(c, "val_seconds", [])]
+    if seconds:
+        result.latency_ms = 1000.0 * min(seconds) / max(len(data.y_val), 1)
     return result
 
 

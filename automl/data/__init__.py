@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import audio, builtin, files, images, npz, sequence, tabular, text
+from automl.data import audio, builtin, files, images, interactions, npz, sequence, tabular, text
 from automl.data.raw import RawData, encode_labels
 from automl.data.split import make_split
 from automl.errors import DataError, unknown_name
 from automl.models import InputSpec
 
 __all__ = ["RawData", "Splits", "encode_labels", "infer_kind", "load_source", "make_split"]
-__all__ += ["prepare", "sample_kind"]
+__all__ += ["prepare", "sample_kind", "split_raw"]
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Splits:
     name: str
     tokenizer: dict[str, Any] | None = None
     transform: Callable[[Any], np.ndarray] | None = None
+    interactions: interactions.Interactions | None = None  # recommenders: ids, candidates
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
@@ -64,11 +65,13 @@ def infer_kind(source: str, data: Any = None) -> str:
     if path.is_dir():
         return files.folder_kind(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt") or (
+    if suffix in (".csv", ".tsv", ".txt", ".dat") or (
         path.is_file() and not suffix and tabular.looks_like_csv(source)
     ):
         if not path.exists():
             raise DataError(f"{source}: data file not found")
+        if suffix == ".dat" or interactions.looks_like(source, data):
+            return "interactions"
         if data is not None and data.text_column:
             return "text"
         if data is not None and data.window:
@@ -94,6 +97,7 @@ def sample_kind(data: Any, x: Any) -> str:
     """What one sample is: ``image``, ``audio``, ``text``, ``sequence`` or ``tabular``."""
     kind = data.kind or infer_kind(data.source, data)
     fixed = {"images": "image", "audio": "audio", "text": "text", "sequence": "sequence"}
+    fixed["interactions"] = "interactions"
     if kind in fixed:
         return fixed[kind]
     if kind == "csv":
@@ -123,6 +127,7 @@ READERS: dict[str, Callable[[Any, str | None], RawData]] = {
     "audio": audio.load,
     "text": text.load,
     "sequence": sequence.load,
+    "interactions": interactions.load,
 }
 
 
@@ -134,8 +139,18 @@ def load_source(data: Any, task: str | None = None) -> RawData:
     return raw
 
 
+def split_raw(raw: RawData, data: Any) -> dict[str, np.ndarray]:
+    """The study's split: stratified for classes, per user in time for interactions."""
+    if raw.kind == "interactions":
+        return interactions.split(raw, data.validation, data.test, data.split_seed)
+    stratify = data.stratify and raw.task == "classification"
+    return make_split(raw.y, data.validation, data.test, data.split_seed, stratify)
+
+
 def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
     """Apply stored split indices; fit preprocessing on the train split only."""
+    if raw.kind == "interactions":
+        return _prepare_interactions(raw, split)
     tr, va, te = split["train"], split["validation"], split["test"]
     transform, tokenizer, extra = _fit_inputs(raw, tr)
     x_train, x_val, x_test = (transform(_rows(raw.x, i)) for i in (tr, va, te))
@@ -197,3 +212,28 @@ def _fit_inputs(
     std = x[tr].std(axis=0)
     std[std == 0] = 1.0
     return lambda new: (np.asarray(new, dtype="float32") - mean) / std, None, {}
+
+
+def _prepare_interactions(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
+    """[user_idx, item_idx] pairs; ratings (explicit) or 1s (implicit) as targets."""
+    arrays, info = interactions.prepare(raw, split)
+    y = {k: raw.y[idx] for k, idx in split.items()}
+    extra = {"n_users": len(info.users), "n_items": len(info.items)}
+    if info.implicit:
+        spec = InputSpec(shape=(2,), task="classification", n_classes=2, **extra)
+    else:
+        train = y["train"].astype("float64")
+        mean, std = float(train.mean()), float(train.std() or 1.0)
+        spec = InputSpec(shape=(2,), task="regression", target_mean=mean, target_std=std, **extra)
+    return Splits(
+        arrays["train"],
+        y["train"],
+        arrays["validation"],
+        y["validation"],
+        arrays["test"],
+        y["test"],
+        input_spec=spec,
+        classes=list(raw.classes),
+        name=raw.name,
+        interactions=info,
+    )

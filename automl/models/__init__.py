@@ -17,6 +17,7 @@ from automl.models.params import (
     DENSE_PARAMS,
     IMAGE_AUGMENTATION,
     POOLING,
+    RECOMMENDER_PARAMS,
     RNN_CELLS,
     SCALINGS,
     SEQUENCE_AUGMENTATION,
@@ -47,6 +48,7 @@ class InputSpec:
         target_std: standard deviation of the training targets (regression only).
         vocab_size: token ids the data uses, padding and out-of-vocabulary included (text).
         sample_rate: samples per second of the waveforms (audio).
+        n_users, n_items: sizes of the id vocabularies (interactions).
     """
 
     shape: tuple[int, ...]
@@ -56,6 +58,8 @@ class InputSpec:
     target_std: float = 1.0
     vocab_size: int = 0
     sample_rate: int = 0
+    n_users: int = 0
+    n_items: int = 0
 
 
 _HEAD_PARAMS: dict[str, HParam] = {
@@ -144,6 +148,13 @@ FAMILIES: dict[str, Family] = {
             **_HEAD_PARAMS,
             "dense_units": HParam(0, integer(0), doc="dense layer before the output; 0: none"),
         },
+    ),
+    "recommender": Family(
+        name="recommender",
+        module="automl.models.recommender",
+        inputs=("interactions",),
+        doc="user and item embeddings: matrix factorization, MLP or NeuMF (both fused)",
+        params=RECOMMENDER_PARAMS,
     ),
     "audio": Family(
         name="audio",

@@ -48,6 +48,8 @@ class BestEval:
     per_class: Table | None = None
     y_true: list[float] = field(default_factory=list)
     y_pred: list[float] = field(default_factory=list)
+    ratings: bool = False  # a recommender's ratings: draw their distribution too
+    at_k: dict[str, list[float]] = field(default_factory=dict)  # recommender metric@K
 
 
 @dataclass
@@ -218,6 +220,9 @@ def _best_eval(info: Any) -> BestEval | None:
         n = min(len(info["y_true"]), len(info["y_pred"]))
         out.y_true = [float(v) for v in info["y_true"][:n]]
         out.y_pred = [float(v) for v in info["y_pred"][:n]]
+        out.ratings = bool(info.get("ratings"))
+    if isinstance(info.get("at_k"), dict):
+        out.at_k = {str(k): [float(v) for v in vs] for k, vs in info["at_k"].items()}
     return out
 
 

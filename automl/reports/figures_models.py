@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from automl.reports.collect import StudyData
 from automl.reports.figures import COLORS, HEIGHT, Panel, axis_label, figure, rnd, txt
+from automl.reports.figures_recommend import at_k_panel, rating_panel
 
 MAX_GROUPS = 6  # grouped box plots at most
 GROUP_FIRST = ("family", "activation", "optimizer")  # shown first when they vary
@@ -108,10 +109,13 @@ def best_panels(s: StudyData) -> list[Panel]:
     ev = s.best_eval
     if ev is None:
         return [Panel("best", "Best model on the test split", note="no test evaluation stored")]
+    if ev.at_k:
+        return [at_k_panel(ev.at_k)]
     if ev.confusion:
         return [confusion_panel(ev.classes, ev.confusion)]
     if ev.y_true:
-        return regression_panels(ev.y_true, ev.y_pred)
+        extra = [rating_panel(ev.y_true, ev.y_pred)] if ev.ratings else []
+        return [*regression_panels(ev.y_true, ev.y_pred), *extra]
     return []
 
 

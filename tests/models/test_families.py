@@ -29,7 +29,9 @@ SHAPES = {
     "conv1d": (16, 2),
     "text": (12,),
     "audio": (1000,),
+    "recommender": (2,),  # [user_idx, item_idx]
 }
+N_IDS = 7  # users and items of the recommender samples
 AUGMENT: dict[str, dict[str, Any]] = {
     "cnn": {
         "rotation": 0.1,
@@ -69,7 +71,7 @@ def _hp(family: str, **search: Any) -> dict:
             "model": {"family": family},
             "search": {
                 "n_layers": 2,
-                "batch_norm": True,
+                **({} if family == "recommender" else {"batch_norm": True}),
                 "dropout": 0.1,
                 **SEARCH.get(family, {}),
                 **search,
@@ -87,6 +89,8 @@ def _samples(family: str, rng: np.random.Generator) -> np.ndarray:
         x[::3, 8:] = 0  # padding at the end of some rows
         x[::5] = 0  # an empty text
         return x
+    if family == "recommender":
+        return rng.integers(0, N_IDS, (N, 2)).astype("int32")
     if family == "audio":
         t = np.arange(shape[0]) / RATE
         freqs = rng.choice([300.0, 900.0], N)
@@ -94,10 +98,14 @@ def _samples(family: str, rng: np.random.Generator) -> np.ndarray:
     return rng.random((N, *shape)).astype("float32")
 
 
+def _classes(family: str) -> int:
+    return 2 if family == "recommender" else 3  # implicit feedback: interacts or not
+
+
 def _spec(family: str, task: str, y: np.ndarray) -> InputSpec:
-    extra = {"vocab_size": VOCAB, "sample_rate": RATE}
+    extra = {"vocab_size": VOCAB, "sample_rate": RATE, "n_users": N_IDS, "n_items": N_IDS}
     if task == "classification":
-        return InputSpec(shape=SHAPES[family], task=task, n_classes=3, **extra)
+        return InputSpec(shape=SHAPES[family], task=task, n_classes=_classes(family), **extra)
     return InputSpec(
         shape=SHAPES[family],
         task=task,
@@ -116,7 +124,7 @@ def test_family_builds_fits_saves_and_reloads(family: str, task: str, tmp_path: 
     rng = np.random.default_rng(0)
     x = _samples(family, rng)
     if task == "classification":
-        y = rng.integers(0, 3, N).astype("int32")
+        y = rng.integers(0, _classes(family), N).astype("int32")
     else:
         y = (rng.random(N) * 50 + 100).astype("float32")
     spec = _spec(family, task, y)
@@ -127,7 +135,8 @@ def test_family_builds_fits_saves_and_reloads(family: str, task: str, tmp_path: 
     out = np.asarray(model.predict(x, verbose=0))
     assert np.all(np.isfinite(out))
     if task == "classification":
-        assert out.shape == (N, 3) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4)
+        shape = (N, _classes(family))
+        assert out.shape == shape and np.allclose(out.sum(axis=1), 1.0, atol=1e-4)
     else:
         assert out.shape == (N, 1)
         assert abs(float(out.mean()) - float(y.mean())) < 3 * float(y.std())  # in target units
