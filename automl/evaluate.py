@@ -43,6 +43,9 @@ def _needed(
 
 def pending(study: optuna.Study, url: str) -> bool:
     """Whether some kept model still lacks test metrics (no Keras needed to tell)."""
+    sizes = (study.user_attrs.get(records.DATA) or {}).get("sizes") or {}
+    if sizes.get("test", 1) == 0:
+        return False
     record = records.read_study(study, url)
     return bool(_needed(study, record.trials, record.objectives, record.keep)[0])
 
@@ -55,6 +58,8 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
+    if not len(ctx.splits.y_test):  # search(validation_data=...) without test_data
+        return results
     for number in needed:
         model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
         out = training.predict(model, ctx.splits.x_test)
@@ -73,7 +78,7 @@ def _best_eval(ctx: Context, number: int, model: Any, out: np.ndarray) -> dict[s
     y = ctx.splits.y_test
     info: dict[str, Any] = {"trial": number, "layers": training.layer_summary(model)}
     if ctx.task == "classification":
-        pred = out.argmax(axis=1)
+        pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype("int64")
         labels = list(range(len(ctx.splits.classes)))
         info["classes"] = ctx.splits.classes
         info["confusion"] = m.confusion_matrix(y, pred, labels=labels).tolist()

@@ -16,6 +16,8 @@ from typing import Literal, Protocol, TypeVar
 Direction = Literal["maximize", "minimize"]
 # Metrics where higher is better; every other metric (losses, errors, costs) is minimized.
 MAXIMIZED = ("val_accuracy",)
+# Keras metric names (with or without val_) a user's own model may log that are maximized.
+KERAS_MAXIMIZED = ("accuracy", "auc", "precision", "recall", "f1_score", "r2_score")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,9 @@ class Objective:
     def of(cls, metric: str, direction: str | None = None) -> Objective:
         """The objective, with the metric's usual direction when none is given."""
         if direction is None:
-            direction = "maximize" if metric in MAXIMIZED else "minimize"
+            bare = metric.removeprefix("val_")
+            up = metric in MAXIMIZED or bare.endswith(KERAS_MAXIMIZED)
+            direction = "maximize" if up else "minimize"
         if direction not in ("maximize", "minimize"):
             raise ValueError(f"direction must be maximize or minimize; got {direction!r}")
         return cls(metric, direction)  # type: ignore[arg-type]

@@ -31,17 +31,27 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     """
     url = storage.storage_url(url)
     opened = storage.open_storage(url)
-    raw = load_source(spec.data, spec.task)
-    _check_family_input(spec, raw.x)
+    raw = load_source(spec.data, spec.task, storage.artifact_store(url))
+    user_code = spec.model.build is not None
+    if not user_code:
+        _check_family_input(spec, raw.x)
     objectives = spec.objectives(raw.task)
     try:
-        check_objectives(objectives, raw.task)
+        check_objectives(objectives, raw.task, any_metric=user_code)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     stratify = spec.data.stratify and raw.task == "classification"
-    split = make_split(raw.y, spec.data.validation, spec.data.test, spec.data.split_seed, stratify)
+    split = raw.options.get("split") or make_split(
+        raw.y, spec.data.validation, spec.data.test, spec.data.split_seed, stratify
+    )
     sizes = {k: int(len(v)) for k, v in split.items()}
-    if min(sizes.values()) < 1:
+    if user_code:  # a dry build: bad code fails here in one line, before any trial
+        from automl.user_train import check_build
+
+        check_build(spec, raw, split, storage.artifact_store(url))
+    if min(sizes["train"], sizes["validation"]) < 1 or (
+        sizes["test"] < 1 and "split" not in raw.options
+    ):
         raise DataError(f"{spec.data.source}: too few samples to split ({len(raw.y)})")
     study = optuna.create_study(
         study_name=name, storage=opened, directions=[o.direction for o in objectives]
@@ -106,7 +116,7 @@ def _store_tokenizer(store: Any, split_id: str, raw: Any, split: dict[str, Any])
 
 def _check_family_input(spec: SweepSpec, x: Any) -> None:
     """Refuse a family that cannot read the data (a cnn on a table, rnn on images...)."""
-    family = get_family(spec.model.family)
+    family = get_family(str(spec.model.family))
     kind = sample_kind(spec.data, x)
     if kind in family.inputs:
         return

@@ -115,7 +115,7 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
     start = time.perf_counter()
     history: dict[str, list[float]] = {}
     try:
-        hp = suggest(trial, ctx.spec)
+        hp = suggest(trial, ctx.spec) if ctx.spec.model.family else {}  # build: hp in code
         keras.backend.clear_session()
         keras.utils.set_random_seed(_seed(ctx, trial.number))
         model, fit, metrics = _train(ctx, trial, hp)
@@ -202,8 +202,12 @@ def _train(
     from automl import training
     from automl.models import build_model
 
+    if ctx.spec.model.build is not None:  # the user's own model code
+        from automl.user_train import train
+
+        return train(ctx, trial)
     data = ctx.splits
-    model = build_model(ctx.spec.model.family, hp, data.input_spec)
+    model = build_model(str(ctx.spec.model.family), hp, data.input_spec)
     training.compile_model(model, data.input_spec, hp)
     # Multi-objective studies cannot be pruned, so no per-epoch report goes to the trial.
     reporter = trial if len(ctx.objectives) == 1 else None
