@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 
 from automl import training
-from automl.errors import TrialFailed
+from automl.errors import SpecError, TrialFailed
 from automl.ranking import Objective
 from automl.user_model import UserBuild, UserCodeError, call_build, fit_override, load_build
 from automl.user_ref import PICKLED
@@ -97,9 +97,9 @@ def check_build(spec: SweepSpec, raw: Any, split: dict[str, Any], store: Any) ->
         model = call_build(code.build, OptunaHyperParameters(trial), **_build_kwargs(input_spec))
     except TrialFailed as exc:
         raise UserCodeError(exc.detail or str(exc)) from None
-    except (UserCodeError, TypeError, NameError, AttributeError, ImportError) as exc:
-        if isinstance(exc, UserCodeError):
-            raise
+    except SpecError:  # UserCodeError, HyperParameterError: already one line
+        raise
+    except (TypeError, NameError, AttributeError, ImportError) as exc:
         raise UserCodeError(f"{code.build.ref}: {type(exc).__name__}: {exc}") from None
     except Exception:  # noqa: BLE001, S110 - value-dependent failures fail their trial only
         return
