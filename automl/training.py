@@ -182,6 +182,17 @@ def fit(
     return result
 
 
+def trial_metrics(model: keras.Model, fit: FitResult) -> dict[str, Any]:
+    """What a trial stores besides its history: epochs, size, latency, validation metrics."""
+    return {
+        "epochs": fit.epochs,
+        "best_epoch": fit.best_epoch + 1,
+        "params_count": int(model.count_params()),
+        "latency_ms": round(fit.latency_ms, 6),
+        **{k: round(v, 6) for k, v in fit.val_metrics.items()},
+    }
+
+
 def _result(history: dict[str, list[float]], objective: Objective) -> FitResult:
     values = history.get(objective.metric, [])
     if not values:

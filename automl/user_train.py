@@ -161,15 +161,11 @@ def train(ctx: Context, trial: optuna.Trial) -> tuple[keras.Model, training.FitR
         exc.history = tracker.history
         raise
     fit = _result(tracker, returned, objective)
+    if not all(math.isfinite(v) for v in fit.val_metrics.values()):
+        raise TrialFailed("nan", f"the fit ended with {fit.val_metrics}")
     if tracker.val_seconds:
         fit.latency_ms = 1000.0 * min(tracker.val_seconds) / max(len(data.y_val), 1)
-    metrics: dict[str, Any] = {
-        "epochs": fit.epochs,
-        "best_epoch": fit.best_epoch + 1,
-        "params_count": int(model.count_params()),
-        "latency_ms": round(fit.latency_ms, 6),
-        **{k: round(v, 6) for k, v in fit.val_metrics.items()},
-    }
+    metrics = training.trial_metrics(model, fit)
     return model, fit, metrics
 
 

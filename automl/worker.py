@@ -220,13 +220,7 @@ def _train(
         objective=ctx.objectives[0],
         reporter=reporter,
     )
-    metrics: dict[str, Any] = {
-        "epochs": fit.epochs,
-        "best_epoch": fit.best_epoch + 1,
-        "params_count": int(model.count_params()),
-        "latency_ms": round(fit.latency_ms, 6),
-        **{k: round(v, 6) for k, v in fit.val_metrics.items()},
-    }
+    metrics = training.trial_metrics(model, fit)
     return model, fit, metrics
 
 

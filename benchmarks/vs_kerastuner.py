@@ -32,6 +32,10 @@ import numpy as np  # noqa: E402
 import automl  # noqa: E402
 from automl.data import make_split  # noqa: E402
 
+# KerasTuner imports TensorBoard in every trial on the TensorFlow backend, for TensorBoard
+# callbacks only (none here); TensorBoard is not installed with automl.
+kt.Tuner._configure_tensorboard_dir = lambda self, callbacks, trial, execution=0: None
+
 
 class DigitsCNN(kt.HyperModel):
     """digits_cnn's search space as a KerasTuner HyperModel."""

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,12 @@ from typer.testing import CliRunner
 
 import automl
 from automl.cli import app
+from examples.keras_tuner_script import build_model as getting_started
 from tests.conftest import write_yaml
+from tests.scale import test_crash
 
 ROOT = Path(__file__).resolve().parents[1]
+postgres = test_crash.postgres  # the PostgreSQL fixture (fails under CI=true when down)
 runner = CliRunner()
 
 MODELS = """
@@ -56,20 +60,12 @@ def _digits(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
     return (x[:n] / 16.0).astype("float32"), y[:n]
 
 
-def getting_started(hp: Any) -> keras.Model:
-    """The KerasTuner getting-started build function, scaled down."""
-    model = keras.Sequential([keras.Input((64,))])
-    model.add(keras.layers.Dense(hp.Int("units", 16, 48, step=16), activation="relu"))
-    if hp.Boolean("dropout"):
-        model.add(keras.layers.Dropout(rate=0.25))
-    model.add(keras.layers.Dense(10, activation="softmax"))
-    lr = hp.Float("lr", min_value=1e-3, max_value=1e-2, sampling="log")
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=lr),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+def _tuner(tmp_path: Path, max_trials: int, **kwargs: Any) -> automl.Tuner:
+    """The README example's tuner line, in a temporary folder, trained in this process."""
+    kwargs = {"objective": "val_accuracy", "project_name": "p", **kwargs}
+    return automl.Tuner(
+        getting_started, max_trials=max_trials, directory=str(tmp_path), in_process=True, **kwargs
     )
-    return model
 
 
 class Conditional(kt.HyperModel):
@@ -107,15 +103,7 @@ def test_tuner_runs_a_keras_tuner_script_and_resumes(tmp_path: Path) -> None:
     xv, yv = x[450:], y[450:]
     logs = tmp_path / "epochs"
     logs.mkdir()
-    tuner = automl.Tuner(
-        getting_started,
-        objective="val_accuracy",
-        max_trials=3,
-        directory=str(tmp_path),
-        project_name="p",
-        in_process=True,
-        seed=0,
-    )
+    tuner = _tuner(tmp_path, 3, seed=0)
     early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1)
     tuner.search(
         x[:450],
@@ -127,48 +115,40 @@ def test_tuner_runs_a_keras_tuner_script_and_resumes(tmp_path: Path) -> None:
     )
     record = tuner.sweep.record()
     assert [t.state for t in record.trials] == ["COMPLETE"] * 3
-    assert set(record.trials[0].params) <= {"units", "dropout", "lr"}
+    assert set(record.trials[0].params) <= {
+        "num_layers",
+        "units_0",
+        "units_1",
+        "activation",
+        "dropout",
+        "lr",
+    }
     assert record.data["sizes"] == {"train": 450, "validation": 150, "test": 0}
     assert len(list(logs.iterdir())) == sum(t.epochs for t in record.trials)
     assert "val_accuracy" in json.loads((logs / "0.json").read_text())
     best_hp = tuner.get_best_hyperparameters(num_trials=1)[0]
     best = tuner.sweep.best_trial
-    assert best_hp.values == best.params and best_hp.get("units") == best.params["units"]
+    assert best_hp.values == best.params and best_hp.get("units_0") == best.params["units_0"]
     models = tuner.get_best_models(num_models=2)
     accuracy = float(np.mean(models[0].predict(xv, verbose=0).argmax(1) == yv))
     assert accuracy == pytest.approx(best.values[0], abs=1e-6)  # exactly that validation set
     # A second script run with overwrite=False resumes: only the missing trial runs.
-    again = automl.Tuner(
-        getting_started,
-        objective="val_accuracy",
-        max_trials=4,
-        directory=str(tmp_path),
-        project_name="p",
-        in_process=True,
-    )
+    again = _tuner(tmp_path, 4)
     again.search(x[:450], y[:450], validation_data=(xv, yv), epochs=2)
     assert [t.number for t in again.sweep.record().trials] == [0, 1, 2, 3]
 
 
 def test_tuner_prints_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     x, y = _digits(300)
-    tuner = automl.Tuner(
-        getting_started,
-        objective=kt.Objective("val_accuracy", "max"),
-        max_trials=2,
-        directory=str(tmp_path),
-        project_name="s",
-        in_process=True,
-        overwrite=True,
-    )
+    tuner = _tuner(tmp_path, 2, objective=kt.Objective("val_accuracy", "max"), overwrite=True)
     tuner.search_space_summary()
-    assert "units (Int)" in capsys.readouterr().out
+    assert "units_0 (Int)" in capsys.readouterr().out
     tuner.search(x, y, validation_split=0.25, epochs=2)
     assert tuner.sweep.record().data["sizes"] == {"train": 225, "validation": 75, "test": 0}
     tuner.results_summary(num_trials=1)
     out = capsys.readouterr().out
     assert 'Objective(name="val_accuracy", direction="max")' in out
-    assert f"units: {tuner.sweep.best_params['units']}" in out
+    assert f"units_0: {tuner.sweep.best_params['units_0']}" in out
 
 
 @pytest.mark.backend
@@ -353,3 +333,28 @@ def test_readme_example_script_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "best units_0:" in done.stdout and "Score:" in done.stdout
     assert (tmp_path / "reports" / "digits.html").exists()
+
+
+@pytest.mark.slow
+def test_postgres_worker_processes_run_python_model_code(
+    in_tmp: Path,
+    postgres: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Code and arrays given from Python reach two worker processes through the study."""
+    import optuna
+
+    monkeypatch.setenv("AUTOML_ARTIFACTS", str(in_tmp / "shared"))
+    name = f"own-{uuid.uuid4().hex[:8]}"
+    x, y = _digits(400)
+    sweep = automl.tune(
+        Conditional(), data=(x, y), trials=4, study=name, storage=postgres, workers=2, seed=0
+    )
+    try:
+        record = sweep.record()
+        assert sum(t.state == "COMPLETE" for t in record.trials) == 4
+        pids = {int(t.worker.rsplit(":", 1)[1]) for t in record.trials}
+        assert os.getpid() not in pids  # trained in worker processes, not in this one
+        assert "accuracy" in sweep.test_metrics
+    finally:
+        optuna.delete_study(study_name=name, storage=postgres)
