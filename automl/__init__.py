@@ -13,6 +13,7 @@ from automl.records import StudyRecord, TrialRecord  # noqa: E402
 from automl.spaces import load_spec  # noqa: E402
 from automl.spec import SweepSpec  # noqa: E402
 from automl.sweeps import compare, studies, tune  # noqa: E402
+from automl.tuner import Tuner  # noqa: E402
 
 __all__ = [
     "AutoMLError",
@@ -20,6 +21,7 @@ __all__ = [
     "Sweep",
     "SweepSpec",
     "TrialRecord",
+    "Tuner",
     "__version__",
     "compare",
     "load",

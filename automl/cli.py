@@ -118,7 +118,8 @@ def spaces(
             return _json(views.validated_doc(validate, spec))
         n = len(spec.search) + len(spec.augmentation)
         out.print(
-            f"ok: {validate} ({spec.model.family}, {n} parameters, data {spec.data.source})",
+            f"ok: {validate} ({spec.model.family or spec.model.build}, {n} parameters, "
+            f"data {spec.data.source})",
             soft_wrap=True,
         )
         return

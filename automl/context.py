@@ -97,7 +97,7 @@ def splits_of(study: optuna.Study, url: str) -> Splits:
 
 def _load_splits(study: optuna.Study, spec: SweepSpec, url: str) -> Splits:
     attrs = study.user_attrs
-    raw = load_source(spec.data, attrs[records.TASK])
+    raw = load_source(spec.data, attrs[records.TASK], storage.artifact_store(url, create=False))
     if raw.fingerprint() != attrs[records.DATA]["fingerprint"]:
         raise DataError(
             f"{spec.data.source}: the data changed since study {study.study_name!r} "

@@ -119,6 +119,9 @@ def pending(study: optuna.Study, url: str) -> bool:
     """
     from automl import ensemble, refit
 
+    sizes = (study.user_attrs.get(records.DATA) or {}).get("sizes") or {}
+    if sizes.get("test", 1) == 0:  # search(validation_data=...) without test_data
+        return False
     record = records.read_study(study, url)
     spec = spec_of(study, url)
     return (
@@ -139,6 +142,8 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
+    if not len(ctx.splits.y_test):  # search(validation_data=...) without test_data
+        return results
     outputs = Outputs(ctx, record)
     for number in needed:
         info = ctx.splits.interactions
@@ -173,7 +178,7 @@ def _best_eval(
     y = ctx.splits.y_test
     info: dict[str, Any] = {"trial": number, "layers": layers}
     if ctx.task == "classification":
-        pred = out.argmax(axis=1)
+        pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype("int64")
         labels = list(range(len(ctx.splits.classes)))
         info["classes"] = ctx.splits.classes
         info["confusion"] = m.confusion_matrix(y, pred, labels=labels).tolist()

@@ -38,7 +38,7 @@ def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
     from automl.models import build_model
     from automl.models.scaling import quantile_front
 
-    model = build_model(spec.model.family, hp, data.input_spec)
+    model = build_model(str(spec.model.family), hp, data.input_spec)
     if hp.get("scaling") == "quantile" and np.ndim(data.x_train) == 2:
         model = quantile_front(model, data.x_train)
     return model

@@ -25,6 +25,10 @@ def at_k(metric: str) -> tuple[str, int] | None:
     return (base, int(k)) if metric.startswith(AT_K) and k.isdigit() and int(k) > 0 else None
 
 
+# Keras metric names (with or without val_) a user's own model may log that are maximized.
+KERAS_MAXIMIZED = ("accuracy", "auc", "precision", "recall", "f1_score", "r2_score")
+
+
 @dataclass(frozen=True)
 class Objective:
     """A metric and its direction, resolved (a file may leave the direction out)."""
@@ -36,8 +40,9 @@ class Objective:
     def of(cls, metric: str, direction: str | None = None) -> Objective:
         """The objective, with the metric's usual direction when none is given."""
         if direction is None:
-            maximized = metric in MAXIMIZED or at_k(metric) is not None
-            direction = "maximize" if maximized else "minimize"
+            bare = metric.removeprefix("val_")
+            up = metric in MAXIMIZED or at_k(metric) is not None or bare.endswith(KERAS_MAXIMIZED)
+            direction = "maximize" if up else "minimize"
         if direction not in ("maximize", "minimize"):
             raise ValueError(f"direction must be maximize or minimize; got {direction!r}")
         return cls(metric, direction)  # type: ignore[arg-type]

@@ -161,7 +161,8 @@ class StudyRecord:
 
     @property
     def family(self) -> str:
-        return str((self.spec.get("model") or {}).get("family") or "")
+        model = self.spec.get("model") or {}
+        return str(model.get("family") or ("build" if model.get("build") else ""))
 
     @property
     def sampler(self) -> str:

@@ -17,7 +17,7 @@ from automl.spec_params import CategoricalParam, FixedParam, FloatParam, IntPara
 
 
 def suggest(trial: Any, spec: SweepSpec) -> dict[str, Any]:
-    family = get_family(spec.model.family)
+    family = get_family(str(spec.model.family))
     rules = {**family.params, **TRAINING_PARAMS}
     hp: dict[str, Any] = {name: rule.default for name, rule in rules.items()}
     hp["batch_size"] = spec.training.batch_size
@@ -103,7 +103,7 @@ def _max_layers(spec: SweepSpec) -> int:
         return max(int(c) for c in p.choices)
     if isinstance(p, FixedParam):
         return int(p.value)  # type: ignore[arg-type]
-    return int(get_family(spec.model.family).params["n_layers"].default)
+    return int(get_family(str(spec.model.family)).params["n_layers"].default)
 
 
 def _values(p: Any) -> list[Any] | None:

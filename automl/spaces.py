@@ -81,6 +81,11 @@ def load_spec(name_or_path: str | Path) -> SweepSpec:
         raise SpecError(f"{path}: a search space is a YAML mapping with data, model and search")
     raw.setdefault("name", path.stem)
     _resolve_data_path(raw, path.parent)
+    model = raw.get("model")
+    if isinstance(model, dict) and isinstance(model.get("build"), str):
+        from automl.user_ref import absolute
+
+        model["build"] = absolute(model["build"], path.parent.resolve())
     return validate_spec(raw, origin=str(path))
 
 

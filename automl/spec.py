@@ -39,7 +39,9 @@ METRICS = {
     "regression": ("val_loss", "val_mae", "val_rmse"),
 }
 MODEL_METRICS = ("params_count", "latency_ms")
-DataKind = Literal["builtin", "csv", "npz", "images", "audio", "text", "sequence", "interactions"]
+DataKind = Literal[
+    "builtin", "csv", "npz", "images", "audio", "text", "sequence", "interactions", "arrays"
+]
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)  # the keys of data.READERS
 
 
@@ -101,7 +103,20 @@ class DataSpec(Strict):
 
 
 class ModelSpec(Strict):
-    family: str
+    """An automl family, or the user's own ``build`` code (``file.py:fn``, ``pkg.mod:fn``)."""
+
+    family: str | None = None
+    build: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ModelSpec:
+        if (self.family is None) == (self.build is None):
+            raise ValueError("model: give either 'family' or 'build' (file.py:function)")
+        if self.build is not None:
+            from automl.user_ref import check_ref
+
+            check_ref(self.build)
+        return self
 
 
 class TrainingSpec(Strict):
@@ -197,7 +212,15 @@ class SweepSpec(Strict):
 
 
 def _check_family(spec: SweepSpec) -> None:
-    family = FAMILIES.get(spec.model.family)
+    if spec.model.build is not None:
+        for section in ("search", "augmentation"):
+            if getattr(spec, section):
+                raise ValueError(
+                    f"{section}: not used with model.build; the build function's hp calls "
+                    "define the search space"
+                )
+        return
+    family = FAMILIES.get(spec.model.family or "")
     if family is None:
         raise ValueError(
             f"model.family: unknown family {spec.model.family!r}; "
@@ -205,11 +228,11 @@ def _check_family(spec: SweepSpec) -> None:
         )
     allowed = {**family.params, **TRAINING_PARAMS}
     for name, param in spec.search.items():
-        _check_param("search", name, param, allowed, spec.model.family)
+        _check_param("search", name, param, allowed, family.name)
     for name, param in spec.augmentation.items():
         if not family.augmentation:
             raise ValueError(f"augmentation.{name}: family {family.name!r} takes no augmentation")
-        _check_param("augmentation", name, param, family.augmentation, spec.model.family)
+        _check_param("augmentation", name, param, family.augmentation, family.name)
 
 
 def _check_param(
@@ -261,11 +284,17 @@ def _check_objectives(spec: SweepSpec) -> None:
     if isinstance(spec.objective, list) and not spec.objective:
         raise ValueError("objective: give at least one metric, e.g. val_accuracy")
     if spec.objective:
-        check_objectives(spec.objectives(spec.task or "classification"), spec.task)
+        objectives = spec.objectives(spec.task or "classification")
+        check_objectives(objectives, spec.task, any_metric=spec.model.build is not None)
 
 
-def check_objectives(objectives: list[Objective], task: str | None) -> None:
+def check_objectives(
+    objectives: list[Objective], task: str | None, any_metric: bool = False
+) -> None:
     """Each metric must exist (for ``task``, once it is known); the first one is validated.
+
+    With ``any_metric`` (the user's own model code) any name of the model's Keras logs is
+    accepted (``val_auc``); a trial whose logs lack it fails and says so.
 
     Raises:
         ValueError: naming the metric and the valid ones (callers wrap it with the origin).
@@ -275,7 +304,7 @@ def check_objectives(objectives: list[Objective], task: str | None) -> None:
     for obj in objectives:
         found = at_k(obj.metric)
         metric = f"{found[0]}@10" if found else obj.metric  # any K, checked as K = 10
-        if metric not in valid:
+        if metric not in valid and not any_metric:
             known = any(metric in METRICS[t] for t in TASKS)
             problem = f"{obj.metric!r} does not apply to {task}" if known else "unknown metric"
             name = "" if known else f" {obj.metric!r}"

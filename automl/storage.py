@@ -245,6 +245,15 @@ def check_new(storage: optuna.storages.BaseStorage, name: str) -> None:
         )
 
 
+def delete_study_if_exists(name: str, url: str) -> bool:
+    """Delete a study by name (its artifacts stay); whether there was one."""
+    opened = open_storage(storage_url(url))
+    if name not in study_names(opened):
+        return False
+    optuna.delete_study(study_name=name, storage=opened)
+    return True
+
+
 def load_study(
     name: str,
     storage: optuna.storages.BaseStorage,

@@ -32,17 +32,25 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     """
     url = storage.storage_url(url)
     opened = storage.open_storage(url)
-    raw = load_source(spec.data, spec.task)
-    _check_family_input(spec, raw.x)
+    raw = load_source(spec.data, spec.task, storage.artifact_store(url))
+    user_code = spec.model.build is not None
+    if not user_code:
+        _check_family_input(spec, raw.x)
     objectives = spec.objectives(raw.task)
     try:
-        check_objectives(objectives, raw.task)
+        check_objectives(objectives, raw.task, any_metric=user_code)
         _check_ranking(objectives[0].metric, raw)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
-    split = split_raw(raw, spec.data)
+    split = raw.options.get("split") or split_raw(raw, spec.data)
     sizes = {k: int(len(v)) for k, v in split.items()}
-    if min(sizes.values()) < 1:
+    if user_code:  # a dry build: bad code fails here in one line, before any trial
+        from automl.user_train import check_build
+
+        check_build(spec, raw, split, storage.artifact_store(url))
+    if min(sizes["train"], sizes["validation"]) < 1 or (
+        sizes["test"] < 1 and "split" not in raw.options
+    ):
         raise DataError(f"{spec.data.source}: too few samples to split ({len(raw.y)})")
     study = optuna.create_study(
         study_name=name, storage=opened, directions=[o.direction for o in objectives]
@@ -132,7 +140,7 @@ def _check_ranking(metric: str, raw: Any) -> None:
 
 def _check_family_input(spec: SweepSpec, x: Any) -> None:
     """Refuse a family that cannot read the data (a cnn on a table, rnn on images...)."""
-    family = get_family(spec.model.family)
+    family = get_family(str(spec.model.family))
     kind = sample_kind(spec.data, x)
     if kind in family.inputs:
         return

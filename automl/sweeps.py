@@ -26,20 +26,21 @@ from automl.spaces import load_spec
 from automl.spec import SweepSpec
 from automl.storage import check_new, free_name, open_storage, storage_url
 from automl.study import create
+from automl.user_spec import is_user_code, spec_for
 
 log = logging.getLogger("automl")
 
 
 # long: one keyword per option, documented; the body is short.
 def tune(
-    space: str | Path | SweepSpec,
+    space: Any,
     *,
     trials: int | None = TRIALS,
     study: str | None = None,
     storage: str | None = None,
     timeout: float | None = None,
     seed: int | None = None,
-    data: str | None = None,
+    data: Any = None,
     target: str | None = None,
     overrides: dict[str, Any] | None = None,
     resume: bool = False,
@@ -59,13 +60,15 @@ def tune(
 
     Args:
         space: a ready space's name, a YAML path, or a :class:`SweepSpec`; with ``resume``,
-            the name of the study to continue.
+            the name of the study to continue. Or your own model code: a KerasTuner build
+            function or HyperModel, or ``"file.py:fn"`` (see :mod:`automl.user_spec`).
         trials: trials to run in this call (``None``: until ``timeout``).
         study: the study name; by default the space's name (``-2``, ``-3``... if taken).
         storage: an Optuna storage URL; default ``$AUTOML_STORAGE`` or the embedded file.
         timeout: stop starting new trials after this many seconds.
         seed: sampler seed (overrides the space's ``sampler.seed``).
-        data: a data path that replaces the space's ``data.source``.
+        data: a data path that replaces the space's ``data.source``; for model code also
+            ``(x, y)`` arrays or a DataFrame (with ``target``).
         target: the target column of a CSV (replaces ``data.target``).
         overrides: dotted spec fields to replace, ``{"training.max_epochs": 10}``
             (``--set``); validated like the file and shown in the report.
@@ -97,6 +100,8 @@ def tune(
             raise AutoMLError("--seed cannot change the seed of an existing study")
         name = study or str(space)
     else:
+        if is_user_code(space):
+            space, data, target = spec_for(space, data=data, target=target, url=url), None, None
         spec = apply_overrides(_with_overrides(space, data=data, target=target), overrides or {})
         name, early = _new_study(
             spec, study, url, seed, lambda n: runner.prestart(n, url, opts, timeout)

@@ -198,6 +198,17 @@ def fit(
     return result
 
 
+def trial_metrics(model: keras.Model, fit: FitResult) -> dict[str, Any]:
+    """What a trial stores besides its history: epochs, size, latency, validation metrics."""
+    return {
+        "epochs": fit.epochs,
+        "best_epoch": fit.best_epoch + 1,
+        "params_count": int(model.count_params()),
+        "latency_ms": round(fit.latency_ms, 6),
+        **{k: round(v, 6) for k, v in fit.val_metrics.items()},
+    }
+
+
 def _result(history: dict[str, list[float]], objective: Objective) -> FitResult:
     values = history.get(objective.metric, [])
     if not values:
@@ -225,7 +236,9 @@ def score(task: str, y_true: np.ndarray, y_out: np.ndarray) -> dict[str, float]:
     from sklearn import metrics as m
 
     if task == "classification":
-        y_pred = y_out.argmax(axis=1)
+        # One sigmoid output (a user's binary model): class 1 above 0.5.
+        binary = y_out.ndim == 1 or y_out.shape[1] == 1
+        y_pred = (y_out.reshape(-1) > 0.5).astype("int64") if binary else y_out.argmax(axis=1)
         return {
             "accuracy": float(m.accuracy_score(y_true, y_pred)),
             "balanced_accuracy": float(m.balanced_accuracy_score(y_true, y_pred)),

@@ -115,7 +115,7 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
     start = time.perf_counter()
     history: dict[str, list[float]] = {}
     try:
-        hp = suggest(trial, ctx.spec)
+        hp = suggest(trial, ctx.spec) if ctx.spec.model.family else {}  # build: hp in code
         keras.backend.clear_session()
         keras.utils.set_random_seed(_seed(ctx, trial.number))
         model, fit, metrics = _train(ctx, trial, hp)
@@ -199,19 +199,17 @@ def _seed(ctx: Context, number: int) -> int:
 def _train(
     ctx: Context, trial: optuna.Trial, hp: dict[str, Any]
 ) -> tuple[Any, Any, dict[str, Any]]:
-    from automl import folds
+    from automl import folds, training
 
+    if ctx.spec.model.build is not None:  # the user's own model code
+        from automl.user_train import train as train_user_code
+
+        return train_user_code(ctx, trial)
     # Multi-objective studies cannot be pruned: their epochs are recorded, never reported.
     reporter = records.EpochRecorder(trial, prune=len(ctx.objectives) == 1)
     train = folds.train_folds if ctx.spec.data.folds else folds.train_once
     model, fit = train(ctx.spec, ctx.splits, hp, ctx.objectives[0], reporter)
-    metrics: dict[str, Any] = {
-        "epochs": fit.epochs,
-        "best_epoch": fit.best_epoch + 1,
-        "params_count": int(model.count_params()),
-        "latency_ms": round(fit.latency_ms, 6),
-        **{k: round(v, 6) for k, v in fit.val_metrics.items()},
-    }
+    metrics = training.trial_metrics(model, fit)
     if ctx.spec.data.folds:
         metrics["folds"] = ctx.spec.data.folds
     return model, fit, metrics

@@ -16,7 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import audio, builtin, files, images, interactions, npz, sequence, tabular, text
+from automl.data import (
+    arrays,
+    audio,
+    builtin,
+    files,
+    images,
+    interactions,
+    npz,
+    sequence,
+    tabular,
+    text,
+)
 from automl.data.raw import RawData, encode_labels
 from automl.data.split import make_split
 from automl.errors import DataError, unknown_name
@@ -128,12 +139,19 @@ READERS: dict[str, Callable[[Any, str | None], RawData]] = {
     "text": text.load,
     "sequence": sequence.load,
     "interactions": interactions.load,
+    "arrays": lambda d, task: arrays.load(d, task, None),  # needs the study's artifacts
 }
 
 
-def load_source(data: Any, task: str | None = None) -> RawData:
-    """Read the samples a :class:`~automl.spec.DataSpec` points at."""
-    raw = READERS[data.kind or infer_kind(data.source, data)](data, task)
+def load_source(data: Any, task: str | None = None, artifacts: Any = None) -> RawData:
+    """Read the samples a :class:`~automl.spec.DataSpec` points at.
+
+    ``artifacts``: the study's artifact store, where ``kind: arrays`` samples are kept.
+    """
+    if data.kind == "arrays":
+        raw = arrays.load(data, task, artifacts)
+    else:
+        raw = READERS[data.kind or infer_kind(data.source, data)](data, task)
     if task and raw.task != task:
         raw = tabular.retarget(raw, task)
     return raw
@@ -198,6 +216,8 @@ def _fit_inputs(
         tokenizer = text.fit(raw.x[tr], raw.options)
         encode = functools.partial(text.encode, tokenizer=tokenizer)
         return encode, tokenizer, {"vocab_size": len(tokenizer["vocabulary"])}
+    if raw.kind == "arrays":  # the user's own arrays reach the user's model unchanged
+        return np.asarray, None, {}
     if raw.kind == "audio":
         # Waveforms stay in [-1, 1]: the model's spectrogram front end expects them so.
         extra = {"sample_rate": int(raw.options.get("sample_rate", 0))}
