@@ -46,13 +46,15 @@ def _separator(path: str, data: Any) -> str:
 
 
 def looks_like(path: str, data: Any) -> bool:
-    """Whether a CSV holds interactions: interaction fields set, or user and item columns."""
-    if data is not None and (data.user_column or data.item_column or data.columns):
+    """Whether a CSV holds interactions: interaction fields set, or user and item columns
+    (in the header, or in ``data.columns`` for a file without one)."""
+    if data is not None and (data.user_column or data.item_column or data.implicit is not None):
         return True
-    if data is not None and data.implicit is not None:
-        return True
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        header = [h.strip().lower() for h in _SEP.split(f.readline())]
+    if data is not None and data.columns:
+        header = [str(c).strip().lower() for c in data.columns]
+    else:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            header = [h.strip().lower() for h in _SEP.split(f.readline())]
     return any(u in header for u in USER_COLUMNS) and any(i in header for i in ITEM_COLUMNS)
 
 
