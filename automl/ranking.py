@@ -97,15 +97,29 @@ class Ranked(Protocol):
 T = TypeVar("T", bound=Ranked)
 
 
-def rank_key(t: Ranked, objectives: Sequence[Objective]) -> tuple[float, float, float, int]:
-    """The one tie rule: first objective, then fewer parameters, lower latency, number."""
+def rank_key(t: Ranked, objectives: Sequence[Objective]) -> tuple[float, float, float, float, int]:
+    """The one tie rule: first objective, then the lower validation loss, then fewer
+    parameters, lower latency, number.
+
+    Accuracy on a small validation split ties often (one sample is a fraction of a point);
+    among tied trials the validation loss still tells confident from lucky ones, which
+    ranks them far better on held-out data than their size does (benchmarks/research).
+    """
     value = t.values[0] if t.values else None
     return (
         objectives[0].sort_key(value),
+        _tie_loss(t, objectives[0]),
         t.params_count or 0.0,
         t.latency_ms or 0.0,
         t.number,
     )
+
+
+def _tie_loss(t: Ranked, objective: Objective) -> float:
+    if objective.metric == "val_loss":
+        return 0.0
+    loss = (getattr(t, "metrics", None) or {}).get("val_loss")
+    return float(loss) if isinstance(loss, int | float) and math.isfinite(loss) else math.inf
 
 
 def ranked(trials: Iterable[T], objectives: Sequence[Objective]) -> list[T]:
@@ -134,12 +148,14 @@ def best(trials: Iterable[T], objectives: Sequence[Objective]) -> list[T]:
 def kept(trials: Iterable[T], objectives: Sequence[Objective], k: int) -> set[int]:
     """Numbers of the trials whose models are kept: the best ``k`` plus a cost front.
 
-    The front over (first objective, parameter count, latency) means ``pick()`` under any
+    The front over (first objective, validation loss, parameter count, latency) means
+    ``pick()`` under any
     parameter and latency limits always finds its answer on disk: that answer is never
     beaten on all three.
     """
     done = ranked(trials, objectives)
-    keys = [rank_key(t, objectives)[:3] for t in done]
+    # The front includes the tie loss: pick()'s answer among equals is never dominated.
+    keys = [rank_key(t, objectives)[:4] for t in done]
     front = {
         t.number
         for t, key in zip(done, keys, strict=True)

@@ -65,3 +65,10 @@ def test_nan_sorts_last_and_direction_is_checked() -> None:
     assert Objective.of("val_rmse").direction == "minimize"
     with pytest.raises(ValueError, match="direction"):
         Objective.of("val_accuracy", "up")
+
+
+def test_accuracy_ties_go_to_the_lower_validation_loss() -> None:
+    a, b = c(0, 0.98, 100), c(1, 0.98, 5000)
+    a.metrics["val_loss"], b.metrics["val_loss"] = 0.09, 0.05
+    assert best([a, b], MAX)[0].number == 1 == pick([a, b], MAX).number  # type: ignore[union-attr]
+    assert ranked([a, b], MIN)[0].number == 0  # a loss objective: no second loss to consult
