@@ -149,9 +149,8 @@ def kept(trials: Iterable[T], objectives: Sequence[Objective], k: int) -> set[in
     """Numbers of the trials whose models are kept: the best ``k`` plus a cost front.
 
     The front over (first objective, validation loss, parameter count, latency) means
-    ``pick()`` under any
-    parameter and latency limits always finds its answer on disk: that answer is never
-    beaten on all three.
+    ``pick()`` under any parameter and latency limits always finds its answer on disk:
+    that answer is never beaten on all four.
     """
     done = ranked(trials, objectives)
     # The front includes the tie loss: pick()'s answer among equals is never dominated.
