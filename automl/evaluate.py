@@ -1,6 +1,6 @@
 """When a sweep ends: evaluate the kept models on the held-out test split.
 
-Test metrics go into the study (``test_metrics`` by trial number), apart from the
+Test metrics go into the study (``test_metrics:<trial number>``), apart from the
 validation metrics that chose the models; ``best_eval`` holds what a report shows of the
 best model (confusion matrix or residuals, per-class scores, layer summary).
 """
@@ -30,7 +30,7 @@ def _needed(
     its report data (``best_eval``) again whenever a new trial became the best.
     """
     attrs = study.user_attrs
-    tested = attrs.get(records.TEST_METRICS, {})
+    tested = records.tests_of(attrs)
     saved = [t for t in trials if t.has_model and t.state == "COMPLETE"]
     order = [t.number for t in ranked(saved, objectives)[:keep]]
     top = best(saved, objectives)
@@ -59,9 +59,9 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
         model = storage.load_model(ctx.store, str(record.trial(number).artifact_id))
         out = training.predict(model, ctx.splits.x_test)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
+        records.write_test(study, number, results[str(number)])
         if number == best_number:
             study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, model, out))
-    study.set_user_attr(records.TEST_METRICS, results)
     return results
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
-from automl import _env, budget
+from automl import _env, budget, parent
 from automl.context import open_context
 from automl.evaluate import finalize
 from automl.worker import Limits, work
@@ -31,6 +31,7 @@ def main(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    parent.watch()
     # Data first: a worker that cannot load it fails before paying for the framework.
     ctx = open_context(name, url, parallel=not alone, slot=slot)
     _env.load_keras()

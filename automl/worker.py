@@ -18,7 +18,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from automl import budget, keep, records, storage
+from automl import budget, durable, keep, records, storage
 from automl.context import Context
 from automl.errors import DataError, SpecError, TrialFailed
 from automl.records import TrialRecord
@@ -84,9 +84,8 @@ def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
     may be lost with its worker and come back as a retry.
     """
     while True:
-        # Trials of workers that stopped sending heartbeats (RDB storages) fail here and
-        # are retried; a no-op for storages without heartbeats.
-        storage.fail_stale(ctx.study)
+        # Trials of workers that stopped beating, on any machine, fail here and are retried.
+        budget.fail_stale(ctx.study)
         with budget.local_lock(ctx.lock_dir, ctx.study.study_name):
             target = records.target_trials(ctx.study)
             trials = ctx.study.get_trials(deepcopy=False)
@@ -144,8 +143,13 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
         history=history,
     )
     keep.save_if_kept(ctx, trial, model, me)
-    records.write_result(trial, metrics, history)
-    ctx.study.tell(trial, values)
+
+    def tell() -> None:
+        storage.beat(ctx.study, trial)
+        records.write_result(trial, metrics, history)
+        ctx.study.tell(trial, values)
+
+    durable.persist(tell, f"trial {trial.number}'s result {values} (params {me.params})")
     keep.drop_unkept(ctx)
     return me
 
@@ -175,8 +179,12 @@ def _end(
     duration = round(time.perf_counter() - start, 3)
     epochs = len(next(iter(history.values()), []))
     metrics = {"duration_s": duration, "epochs": epochs}
-    records.write_failure(trial, metrics, history, reason, detail)
-    ctx.study.tell(trial, state=state)
+
+    def tell() -> None:
+        records.write_failure(trial, metrics, history, reason, detail)
+        ctx.study.tell(trial, state=state)
+
+    durable.persist(tell, f"trial {trial.number}'s end ({state.name} {reason})".strip())
     return TrialRecord(
         number=trial.number,
         state=state.name,
