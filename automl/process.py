@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from typing import Any
 
@@ -39,7 +40,7 @@ def main(
         finalize(ctx)
         return 0
     try:
-        reason = work(ctx, limits)
+        reason = work(ctx, dataclasses.replace(limits, replace_after_oom=True))
     except KeyboardInterrupt:
         return 130
     if reason in ("budget", "deadline"):

@@ -29,6 +29,7 @@ from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
+from automl import journal
 from automl.errors import StorageError, StudyExistsError, StudyNotFoundError
 
 DEFAULT_DIR = "automl_studies"
@@ -154,6 +155,7 @@ def _journal_file(path: str) -> optuna.storages.BaseStorage:
         p = p / "journal.log"
     p.parent.mkdir(parents=True, exist_ok=True)
     lock = JournalFileOpenLock(str(p))
+    journal.repair(p, lock)
     return optuna.storages.JournalStorage(JournalFileBackend(str(p), lock_obj=lock))
 
 
