@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl import records
+from automl import records, storage
+
+log = logging.getLogger("automl")
 
 OWN_FAILURES = ("nan", "error", "no_progress", "oom", "disk_full")
 RETRIED = ("interrupted", "worker_died", "lost")
@@ -66,6 +69,27 @@ def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> bool:
     return True
 
 
-def retry_stale(study: optuna.Study, trial: FrozenTrial) -> None:
-    """Optuna's failed-trial callback for trials whose worker stopped its heartbeat."""
-    requeue(study, trial)
+def reap(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
+    """Fail a trial its worker left and queue its retry; False if it had finished after all.
+
+    A storage error leaves the trial as it is (RUNNING): it is neither failed nor retried
+    twice, and the next reaping tries again.
+    """
+    try:
+        failed = storage.fail_trial(study, trial, records.lost_attrs(reason))
+    except Exception as exc:  # noqa: BLE001 - an outage: try again at the next reaping
+        log.warning("could not fail trial %d: %s", trial.number, storage.mask(str(exc)))
+        return False
+    if failed:
+        requeue(study, trial)
+    return failed
+
+
+def fail_stale(study: optuna.Study) -> list[int]:
+    """Fail and retry the trials whose worker stopped beating, on any machine or storage."""
+    try:
+        stale = storage.stale_trials(study)
+    except Exception as exc:  # noqa: BLE001 - an outage: the next check tries again
+        log.warning("could not check for lost trials: %s", storage.mask(str(exc)))
+        return []
+    return [t.number for t in stale if reap(study, t, "lost")]

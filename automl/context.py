@@ -15,7 +15,7 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
-from automl import budget, records, storage
+from automl import records, storage
 from automl.data import Splits, load_source, prepare
 from automl.data.split import from_bytes
 from automl.errors import DataError, SpecError
@@ -47,7 +47,7 @@ def open_context(name: str, url: str | None, *, parallel: bool = False, slot: in
         slot: this worker's slot number, to give parallel workers distinct seeds.
     """
     url = storage.storage_url(url)
-    opened = storage.open_storage(url, on_stale=budget.retry_stale)
+    opened = storage.open_storage(url)
     study = storage.load_study(name, opened, url)
     spec = spec_of(study, url)
     objectives = records.objectives_of(study)

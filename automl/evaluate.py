@@ -1,6 +1,6 @@
 """When a sweep ends: evaluate the kept models on the held-out test split.
 
-Test metrics go into the study (``test_metrics`` by trial number), apart from the
+Test metrics go into the study (``test_metrics:<trial number>``), apart from the
 validation metrics that chose the models; ``best_eval`` holds what a report shows of the
 best model (confusion matrix or residuals, per-class scores, layer summary).
 """
@@ -101,7 +101,7 @@ def _needed(
     its report data (``best_eval``) again whenever a new trial became the best.
     """
     attrs = study.user_attrs
-    tested = attrs.get(records.TEST_METRICS, {})
+    tested = records.tests_of(attrs)
     saved = [t for t in trials if t.has_model and t.state == "COMPLETE"]
     order = [t.number for t in ranked(saved, objectives)[:keep]]
     top = best(saved, objectives)
@@ -149,15 +149,16 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
         info = ctx.splits.interactions
         if info is not None and info.implicit:
             results[str(number)], curve = _ranking(outputs.model(number), ctx.splits)
+            records.write_test(study, number, results[str(number)])
             if number == best_number:
                 best_eval = {"trial": number, "layers": outputs.layers(number)}
                 study.set_user_attr(records.BEST_EVAL, {**best_eval, "at_k": curve})
             continue
         out, layers = outputs.test(number), outputs.layers(number)
         results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
+        records.write_test(study, number, results[str(number)])
         if number == best_number:
             study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, layers, out))
-    study.set_user_attr(records.TEST_METRICS, results)
     ensemble.finalize(ctx, record, outputs)
     refit.finalize(ctx, record)
     return results

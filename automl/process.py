@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import time
 from typing import Any
 
 from optuna.trial import TrialState
 
-from automl import _env, budget, records, storage
+from automl import _env, budget, parent, records, storage
 from automl.context import open_context
 from automl.errors import StudyNotFoundError
 from automl.evaluate import finalize
@@ -37,6 +38,7 @@ def main(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    parent.watch()
     if wait_study:  # started early: import the framework while the study is being made
         _env.load_keras()
         wait_for_study(name, url)
@@ -47,7 +49,7 @@ def main(
         finalize(ctx)
         return 0
     try:
-        reason = work(ctx, limits)
+        reason = work(ctx, dataclasses.replace(limits, replace_after_oom=True))
     except KeyboardInterrupt:
         return 130
     if reason in ("budget", "deadline"):

@@ -30,7 +30,10 @@ TOKENIZER = "tokenizer_artifact"
 VOCAB = "vocabulary_artifact"  # recommenders: user and item ids, popular items (JSON)
 DATA = "data"
 CREATED = "created"
-TEST_METRICS = "test_metrics"  # {trial number (str): {metric: value}}
+# "test_metrics:<trial number>": {metric: value}, one key per trial so that finalizers on
+# two machines never overwrite each other; studies before 0.2 hold one dict under
+# "test_metrics" ({trial number (str): {metric: value}}), still read.
+TEST_METRICS = "test_metrics"
 BEST_EVAL = "best_eval"  # the best model's confusion matrix or residuals, layer table
 TARGET_TRIALS = "target_trials"
 ENSEMBLE = "ensemble"  # {candidates, members (trial numbers, repeats), val_loss, test}
@@ -203,7 +206,7 @@ def read_study(study: optuna.Study, url: str, *, models: bool = True) -> StudyRe
         store = storage.artifact_store(url, create=False)
         ids = {str(a) for t in frozen if (a := t.user_attrs.get(ARTIFACT))}
         saved = {i for i in ids if storage.has(store, i)}
-    tests = attrs.get(TEST_METRICS) or {}
+    tests = tests_of(attrs)
     metric = objectives[0].metric
     return StudyRecord(
         name=study.study_name,
@@ -226,6 +229,21 @@ def read_study(study: optuna.Study, url: str, *, models: bool = True) -> StudyRe
         max_retries=int(attrs.get(MAX_RETRIES, DEFAULTS.max_retries)),
         study=study,
     )
+
+
+def tests_of(attrs: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Every trial's test metrics by trial number (str), old and new layouts merged."""
+    tests = {str(k): dict(v) for k, v in (attrs.get(TEST_METRICS) or {}).items()}
+    prefix = f"{TEST_METRICS}:"
+    for key, value in attrs.items():
+        if key.startswith(prefix) and isinstance(value, dict):
+            tests[key.removeprefix(prefix)] = dict(value)
+    return tests
+
+
+def write_test(study: optuna.Study, number: int, metrics: dict[str, float]) -> None:
+    """Store one trial's test metrics under a key of its own (no read-modify-write)."""
+    study.set_user_attr(f"{TEST_METRICS}:{number}", metrics)
 
 
 def max_retries(study: optuna.Study) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl import budget, records, storage
+from automl import budget, parent, records, storage
 from automl.devices import Slot, plan
 from automl.errors import AutoMLError
 from automl.options import DEFAULTS, RunOptions
@@ -59,6 +59,7 @@ def run(
         study = storage.load_study(name, storage.open_storage(url), url)
         study.set_user_attr(records.MAX_RETRIES, opts.max_retries)
         reap_orphans(study, reason="lost")
+        budget.fail_stale(study)
         done = budget.done(study.get_trials(deepcopy=False))
         study.set_user_attr(records.TARGET_TRIALS, None if trials is None else done + trials)
     except BaseException:
@@ -118,14 +119,10 @@ def start_worker(
     if n_slots == 1:
         cmd += ["--alone"]
     # The storage URL travels in the environment, never on a command line that `ps` shows.
-    env = {**os.environ, **slot.env(), "AUTOML_STORAGE": url}
-    return subprocess.Popen(
-        cmd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
+    # No preexec_fn (unsafe while the progress thread runs): the worker watches its
+    # parent itself (automl.parent), given the conductor's pid.
+    env = {**os.environ, **slot.env(), "AUTOML_STORAGE": url, parent.ENV: str(os.getpid())}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
 
 
 def _run_here(
@@ -197,9 +194,15 @@ class Conductor:
     # -- supervision ---------------------------------------------------------------------
     def _supervise(self) -> None:
         stop_started: float | None = None
+        last_check = time.monotonic()
         while self.procs:
             _wait_any(self.procs, POLL_S)
             self._report()
+            if time.monotonic() - last_check > storage.HEARTBEAT_S:
+                # A worker elsewhere (another machine, a standalone `automl worker`) that
+                # died would hold its trial's budget share for ever: fail and retry it.
+                budget.fail_stale(self.study)
+                last_check = time.monotonic()
             if self.stopping:
                 stop_started = stop_started or time.monotonic()
                 if time.monotonic() - stop_started > STOP_GRACE_S:
@@ -315,14 +318,6 @@ def _wait_any(procs: dict[int, subprocess.Popen[bytes]], seconds: float) -> None
         next(iter(procs.values())).wait(timeout=seconds)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the conductor dies (Linux), so no worker outlives it."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _first_gpu(slots: list[Slot]) -> str:
     return next((s.gpu for s in slots if s.gpu is not None), "-1")
 
@@ -355,19 +350,8 @@ def reap_orphans(study: optuna.Study, reason: str, pid: int | None = None) -> li
 
 
 def _fail(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
-    """Fail a trial its worker left and queue its retry; False if it had finished after all.
-
-    A storage error leaves the trial as it is (RUNNING): it is neither failed nor retried
-    twice, and the next reaping tries again.
-    """
-    try:
-        failed = storage.fail_trial(study, trial, records.lost_attrs(reason))
-    except Exception as exc:  # noqa: BLE001 - an outage: try again at the next reaping
-        log.warning("could not fail trial %d: %s", trial.number, exc)
-        return False
-    if failed:
-        budget.requeue(study, trial)
-    return failed
+    """Fail a trial its worker left and queue its retry (see :func:`budget.reap`)."""
+    return budget.reap(study, trial, reason)
 
 
 def _older_than(trial: FrozenTrial, seconds: float) -> bool:

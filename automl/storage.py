@@ -17,8 +17,8 @@ import re
 import shutil
 import tempfile
 import threading
-import urllib.parse
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,16 @@ from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
+from automl import journal
 from automl.errors import StorageError, StudyExistsError, StudyNotFoundError
+from automl.masking import mask, scrub
 
 DEFAULT_DIR = "automl_studies"
 ENV_STORAGE = "AUTOML_STORAGE"
 ENV_ARTIFACTS = "AUTOML_ARTIFACTS"
-HEARTBEAT_S = int(os.environ.get("AUTOML_HEARTBEAT_S", "30"))
-GRACE_S = int(os.environ.get("AUTOML_GRACE_S", "120"))
+# Workers beat every HEARTBEAT_S; a RUNNING trial silent for GRACE_S failed with its worker.
+HEARTBEAT_S = float(os.environ.get("AUTOML_HEARTBEAT_S", "30"))
+GRACE_S = float(os.environ.get("AUTOML_GRACE_S", "120"))
 _RDB = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql")
 
 
@@ -43,87 +46,18 @@ def storage_url(url: str | None = None) -> str:
     return url or os.environ.get(ENV_STORAGE) or str(Path(DEFAULT_DIR) / "journal.log")
 
 
-_SECRET_KEYS = re.compile(r"(?i)^(password|passwd|pwd|secret|token|sslpassword)$")
-
-
-def mask(url: str) -> str:
-    """The URL with every password replaced by ``***``: safe to print, log and report.
-
-    Covers ``user:password@host`` (a password may hold ``@``, ``:`` or ``/``),
-    ``:password@host`` (Redis), and ``?password=...`` in the query string; any text
-    that contains such URLs is masked the same way.
-    """
-    return _URL.sub(lambda m: _mask_one(m.group(0)), url)
-
-
-# A URL inside any text: a scheme, then anything up to white space or a quote.
-_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]*")
-
-
-def _mask_one(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    rest, sep, query = rest.partition("?")
-    at = rest.rfind("@")
-    if at >= 0:
-        user, colon, _ = rest[:at].partition(":")
-        rest = f"{user}:***{rest[at:]}" if colon else rest
-    if sep:
-        query = "&".join(_mask_pair(pair) for pair in query.split("&"))
-    return f"{scheme}://{rest}{sep}{query}"
-
-
-def _mask_pair(pair: str) -> str:
-    key, eq, _ = pair.partition("=")
-    return f"{key}=***" if eq and _SECRET_KEYS.match(key) else pair
-
-
-def _passwords(url: str) -> list[str]:
-    """The passwords a URL holds, to scrub them from a driver's error text."""
-    found = []
-    rest, _, query = url.partition("://")[2].partition("?")
-    at = rest.rfind("@")
-    if at >= 0 and ":" in rest[:at]:
-        found.append(rest[:at].partition(":")[2])
-    for pair in query.split("&"):
-        key, eq, value = pair.partition("=")
-        if eq and _SECRET_KEYS.match(key):
-            found.append(value)
-    return [p for p in found if p]
-
-
-def scrub(text: str, url: str) -> str:
-    """``text`` with URLs masked and every password of ``url`` removed, however quoted."""
-    text = mask(text)
-    for secret in _passwords(url):
-        variants = {secret, urllib.parse.unquote(secret), urllib.parse.quote(secret, safe="")}
-        for v in sorted(variants, key=len, reverse=True):
-            if len(v) >= 3:
-                text = text.replace(v, "***")
-    return text
-
-
 def _scheme(url: str) -> str:
     m = re.match(r"^([a-zA-Z][a-zA-Z0-9+]*)://", url)
     return m.group(1).split("+")[0].lower() if m else ""
 
 
-StaleCallback = Callable[[optuna.Study, FrozenTrial], None]
-
-
-def open_storage(
-    url: str | None = None, on_stale: StaleCallback | None = None
-) -> optuna.storages.BaseStorage:
-    """Open (and for a file, create) the storage at ``url``.
-
-    Args:
-        on_stale: called for a trial that a server storage fails because its worker
-            stopped sending heartbeats (workers pass the retry rule here).
-    """
+def open_storage(url: str | None = None) -> optuna.storages.BaseStorage:
+    """Open (and for a file, create) the storage at ``url``."""
     url = storage_url(url)
     scheme = _scheme(url)
     try:
         if scheme in _RDB:
-            return _rdb(url, on_stale)
+            return _rdb(url)
         if scheme == "redis":
             from optuna.storages.journal import JournalRedisBackend
 
@@ -165,27 +99,14 @@ def missing_driver(url: str) -> str:
     )
 
 
-def _rdb(url: str, on_stale: StaleCallback | None) -> optuna.storages.BaseStorage:
+def _rdb(url: str) -> optuna.storages.BaseStorage:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    import inspect
-
-    # Workers beat every 30 s; a trial silent for 2 minutes failed with its machine and
-    # is retried by whichever worker notices first.
-    params = inspect.signature(optuna.storages.RDBStorage).parameters
-    # Optuna 4.9 renamed the callback; older releases only know the first name.
-    key = (
-        "heartbeat_stale_trial_callback"
-        if "heartbeat_stale_trial_callback" in params
-        else "failed_trial_callback"
-    )
-    callback: dict[str, Any] = {key: on_stale} if on_stale is not None else {}
     return optuna.storages.RDBStorage(
         url,
         engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
-        heartbeat_interval=HEARTBEAT_S,
-        grace_period=GRACE_S,
-        **callback,
+        heartbeat_interval=max(1, round(HEARTBEAT_S)),
+        grace_period=max(1, round(GRACE_S)),
     )
 
 
@@ -197,6 +118,7 @@ def _journal_file(path: str) -> optuna.storages.BaseStorage:
         p = p / "journal.log"
     p.parent.mkdir(parents=True, exist_ok=True)
     lock = JournalFileOpenLock(str(p))
+    journal.repair(p, lock)
     return optuna.storages.JournalStorage(JournalFileBackend(str(p), lock_obj=lock))
 
 
@@ -333,6 +255,9 @@ def save_study_model(store: Any, study: optuna.Study | optuna.Trial, model: Any,
 # Heartbeats and failing trials that their worker left --------------------------------------
 
 
+BEAT = "automl_beat"  # system attr: the time.time() of a trial's last heartbeat
+
+
 def _beating(study: optuna.Study) -> BaseHeartbeat | None:
     storage = study._storage
     if isinstance(storage, BaseHeartbeat) and storage.get_heartbeat_interval():
@@ -340,31 +265,37 @@ def _beating(study: optuna.Study) -> BaseHeartbeat | None:
     return None
 
 
-def first_beat(study: optuna.Study, trial: optuna.Trial) -> None:
-    """Beat once at once: Optuna never marks a trial stale that has not beaten yet."""
+def beat(study: optuna.Study, trial: optuna.Trial | FrozenTrial) -> None:
+    """Record that the trial's worker is alive: Optuna's heartbeat table, else a system attr.
+
+    Journal files and Redis have no heartbeat of their own, so the beat is a trial system
+    attribute that any conductor or worker, on any machine, can read.
+    """
     storage = _beating(study)
     if storage is not None:
         storage.record_heartbeat(trial._trial_id)
+    else:
+        study._storage.set_trial_system_attr(trial._trial_id, BEAT, time.time())
+
+
+def first_beat(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Beat once at once: a trial that never beat could never be found stale."""
+    beat(study, trial)
 
 
 @contextlib.contextmanager
 def heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
-    """Beat for the trial while it runs, where the storage supports it (RDB)."""
+    """Beat for the trial every ``HEARTBEAT_S`` seconds while it runs, on any storage."""
     storage = _beating(study)
-    if storage is None:
-        yield
-        return
-    beating: BaseHeartbeat = storage
-    interval = storage.get_heartbeat_interval() or HEARTBEAT_S
+    interval = (storage.get_heartbeat_interval() if storage else None) or HEARTBEAT_S
     stop = threading.Event()
 
-    def beat() -> None:
-        while not stop.is_set():
+    def loop() -> None:
+        while not stop.wait(interval):
             with contextlib.suppress(Exception):  # a missed beat only risks a retry
-                beating.record_heartbeat(trial._trial_id)
-            stop.wait(interval)
+                beat(study, trial)
 
-    thread = threading.Thread(target=beat, daemon=True, name="automl-heartbeat")
+    thread = threading.Thread(target=loop, daemon=True, name="automl-heartbeat")
     thread.start()
     try:
         yield
@@ -373,9 +304,26 @@ def heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-def fail_stale(study: optuna.Study) -> None:
-    """Fail trials whose worker stopped beating (server storages; a no-op elsewhere)."""
-    optuna.storages.fail_stale_trials(study)
+def stale_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """RUNNING trials whose worker has not beaten for ``GRACE_S`` seconds, wherever it ran.
+
+    Server storages compare Optuna's heartbeat table with the server's clock; journal and
+    Redis storages compare the beat attribute with this machine's clock (keep clocks
+    within a fraction of the grace period). A trial that never beat counts from its start.
+    """
+    storage = _beating(study)
+    if storage is not None:
+        ids = storage._get_stale_trial_ids(study._study_id)
+        return [study._storage.get_trial(i) for i in ids]
+    now = time.time()
+    stale = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        last = t.system_attrs.get(BEAT)
+        if last is None and t.datetime_start is not None:
+            last = t.datetime_start.timestamp()
+        if last is not None and now - float(last) > GRACE_S:
+            stale.append(t)
+    return stale
 
 
 def fail_trial(study: optuna.Study, trial: FrozenTrial, attrs: dict[str, Any]) -> bool:
@@ -391,3 +339,8 @@ def fail_trial(study: optuna.Study, trial: FrozenTrial, attrs: dict[str, Any]) -
     except (RuntimeError, ValueError):  # finished meanwhile: Optuna refuses the update
         return False
     return True
+
+
+def finished_error(exc: BaseException) -> bool:
+    """Whether Optuna refused an update because the trial had finished already."""
+    return isinstance(exc, optuna.exceptions.UpdateFinishedTrialError)

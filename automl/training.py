@@ -83,14 +83,44 @@ def divergence_limit(spec: InputSpec) -> float:
     return 100.0
 
 
+WEIGHT_LIMIT = 1e3  # a trainable weight this large means the optimizer blew up
+LOSS_GROWTH = 100.0  # a loss this many times the first epoch's means divergence
+
+
+def weight_limit(spec: InputSpec) -> float:
+    """``WEIGHT_LIMIT``, scaled up by the target's size (an output bias may need it)."""
+    if spec.task == "regression":
+        return WEIGHT_LIMIT * max(1.0, abs(spec.target_mean) + spec.target_std)
+    return WEIGHT_LIMIT
+
+
+def exploded(model: keras.Model, limit: float = WEIGHT_LIMIT) -> str:
+    """Why the model's trainable weights show divergence, or "" when they do not.
+
+    Keras clips predicted probabilities, so a saturated classifier can keep a finite,
+    modest loss (and even a good accuracy) while its weights are huge or not finite.
+    """
+    for weight in model.trainable_weights:
+        values = keras.ops.convert_to_numpy(weight.value)
+        if not np.all(np.isfinite(values)):
+            return f"weight {weight.path} is not finite"
+        top = float(np.max(np.abs(values))) if values.size else 0.0
+        if top > limit:
+            return f"weight {weight.path} reached {top:.3g} (limit {limit:.3g})"
+    return ""
+
+
 class EpochReporter(keras.callbacks.Callback):
     """Keeps the per-epoch history, fails on NaN or divergence, reports to the pruner."""
 
-    def __init__(self, metric: str, reporter: Reporter | None, limit: float) -> None:
+    def __init__(
+        self, metric: str, reporter: Reporter | None, limit: float, weights: float = WEIGHT_LIMIT
+    ) -> None:
         super().__init__()
         self.metric = metric
         self.reporter = reporter
         self.limit = limit
+        self.weights = weights
         self.history: dict[str, list[float]] = {}
         self.val_seconds: list[float] = []
         self._val_start = 0.0
@@ -100,6 +130,14 @@ class EpochReporter(keras.callbacks.Callback):
 
     def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
         self.val_seconds.append(time.perf_counter() - self._val_start)
+
+    def _check_growth(self, epoch: int, loss: float) -> None:
+        first = self.history.get("loss", [loss])[0]
+        if epoch and loss > LOSS_GROWTH * max(first, 0.1):
+            raise TrialFailed("nan", f"loss grew to {loss:.4g} from {first:.4g} at epoch 1")
+        why = exploded(self.model, self.weights)
+        if why:
+            raise TrialFailed("nan", f"training diverged at epoch {epoch + 1}: {why}")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -112,6 +150,7 @@ class EpochReporter(keras.callbacks.Callback):
             raise TrialFailed(
                 "nan", f"loss diverged to {loss:.4g} at epoch {epoch + 1} (limit {self.limit:.4g})"
             )
+        self._check_growth(epoch, loss)
         if self.reporter is not None and self.metric in logs:
             self.reporter.report(logs[self.metric], epoch)
             if self.reporter.should_prune():
@@ -155,7 +194,8 @@ def fit(
             ``no_progress`` when it stays at chance for its first ``no_progress_epochs``.
         Pruned: when the reporter says the trial should stop.
     """
-    tracker = EpochReporter(objective.metric, reporter, divergence_limit(data.input_spec))
+    spec = data.input_spec
+    tracker = EpochReporter(objective.metric, reporter, divergence_limit(spec), weight_limit(spec))
     before, after = regimen.callbacks(
         hp, data, max_epochs=max_epochs, objective=objective, no_progress_epochs=no_progress_epochs
     )

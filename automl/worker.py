@@ -18,7 +18,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from automl import budget, keep, records, storage
+from automl import budget, durable, faults, keep, records, storage
 from automl.context import Context
 from automl.errors import DataError, SpecError, TrialFailed
 from automl.records import TrialRecord
@@ -36,11 +36,13 @@ class Limits:
         max_trials: trials this worker runs before it exits to be replaced (memory hygiene).
         max_memory_mb: exit to be replaced once the process's resident memory passes this.
         deadline: wall-clock time (``time.time()``) after which no new trial starts.
+        replace_after_oom: exit to be replaced after a trial ran out of memory.
     """
 
     max_trials: int | None = None
     max_memory_mb: float | None = None
     deadline: float | None = None
+    replace_after_oom: bool = False
 
 
 def worker_id() -> str:
@@ -55,7 +57,7 @@ def work(
 ) -> str:
     """Ask, train, tell until the study's budget is spent or a limit is reached.
 
-    Returns why it stopped: ``budget``, ``deadline``, ``max_trials`` or ``memory``.
+    Returns why it stopped: ``budget``, ``deadline``, ``max_trials``, ``memory`` or ``oom``.
     """
     limits = limits or Limits()
     ran = 0
@@ -75,6 +77,8 @@ def work(
         ran += 1
         if on_trial is not None:
             on_trial(outcome)
+        if outcome.fail_reason == faults.OOM and limits.replace_after_oom:
+            return "oom"  # a fresh process gets back memory a framework may not free
 
 
 def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
@@ -84,9 +88,8 @@ def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
     may be lost with its worker and come back as a retry.
     """
     while True:
-        # Trials of workers that stopped sending heartbeats (RDB storages) fail here and
-        # are retried; a no-op for storages without heartbeats.
-        storage.fail_stale(ctx.study)
+        # Trials of workers that stopped beating, on any machine, fail here and are retried.
+        budget.fail_stale(ctx.study)
         with budget.local_lock(ctx.lock_dir, ctx.study.study_name):
             target = records.target_trials(ctx.study)
             trials = ctx.study.get_trials(deepcopy=False)
@@ -143,9 +146,19 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
         metrics=metrics,
         history=history,
     )
-    keep.save_if_kept(ctx, trial, model, me)
-    records.write_result(trial, metrics, history)
-    ctx.study.tell(trial, values)
+    try:
+        keep.save_if_kept(ctx, trial, model, me)
+    except OSError as exc:  # a full disk fails this trial; stored ones stay as they were
+        if not faults.disk_full(exc):
+            raise
+        return _failed(ctx, trial, start, exc)
+
+    def tell() -> None:
+        storage.beat(ctx.study, trial)
+        records.write_result(trial, metrics, history)
+        ctx.study.tell(trial, values)
+
+    durable.persist(tell, f"trial {trial.number}'s result {values} (params {me.params})")
     keep.drop_unkept(ctx)
     return me
 
@@ -160,7 +173,8 @@ def _failed(ctx: Context, trial: optuna.Trial, start: float, exc: Exception) -> 
         return _end(ctx, trial, TrialState.FAIL, start, history, exc.reason, exc.detail)
     log.debug("trial %d failed:\n%s", trial.number, traceback.format_exc())
     detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    return _end(ctx, trial, TrialState.FAIL, start, history, "error", detail[:500])
+    reason = faults.reason_of(exc)
+    return _end(ctx, trial, TrialState.FAIL, start, history, reason, detail[:500])
 
 
 def _end(
@@ -175,8 +189,12 @@ def _end(
     duration = round(time.perf_counter() - start, 3)
     epochs = len(next(iter(history.values()), []))
     metrics = {"duration_s": duration, "epochs": epochs}
-    records.write_failure(trial, metrics, history, reason, detail)
-    ctx.study.tell(trial, state=state)
+
+    def tell() -> None:
+        records.write_failure(trial, metrics, history, reason, detail)
+        ctx.study.tell(trial, state=state)
+
+    durable.persist(tell, f"trial {trial.number}'s end ({state.name} {reason})".strip())
     return TrialRecord(
         number=trial.number,
         state=state.name,

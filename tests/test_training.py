@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -9,7 +10,7 @@ from automl.data import Splits
 from automl.errors import TrialFailed
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective
-from automl.training import Pruned, compile_model, fit, predict, score
+from automl.training import Pruned, compile_model, exploded, fit, predict, score
 from tests.conftest import mlp_hp
 
 pytestmark = pytest.mark.backend
@@ -39,7 +40,8 @@ class Recorder:
         return self.prune_at is not None and len(self.reports) >= self.prune_at
 
 
-def _fit(hp: dict, reporter: Recorder | None = None, epochs: int = 3):
+def _fit(hp: dict, reporter: Recorder | None = None, epochs: int = 3, seed: int = 0):
+    keras.utils.set_random_seed(seed)  # the same initial weights every run, on every backend
     data = _data()
     model = build_model("mlp", hp, data.input_spec)
     compile_model(model, data.input_spec, hp)
@@ -69,10 +71,22 @@ def test_pruner_stops_training_and_keeps_the_curve() -> None:
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_absurd_learning_rate_fails_with_reason_nan(optimizer: str) -> None:
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_absurd_learning_rate_fails_with_reason_nan(optimizer: str, seed: int) -> None:
+    # Whatever the initial weights: a saturated model can keep a modest clipped loss.
     with pytest.raises(TrialFailed) as info:
-        _fit(_hp(learning_rate=1e4, optimizer=optimizer), epochs=3)
+        _fit(_hp(learning_rate=1e4, optimizer=optimizer), epochs=3, seed=seed)
     assert info.value.reason == "nan"
+
+
+def test_exploded_weights_are_divergence_even_with_a_low_loss() -> None:
+    model, _ = _fit(_hp(), epochs=1)
+    assert exploded(model) == ""
+    weight = model.trainable_weights[0]
+    weight.assign(keras.ops.ones(weight.shape) * 5e3)
+    assert "reached 5e+03" in exploded(model)
+    weight.assign(keras.ops.full(weight.shape, float("nan")))
+    assert "not finite" in exploded(model)
 
 
 def test_latency_and_test_metrics() -> None:
