@@ -76,7 +76,8 @@ def load_spec(name_or_path: str | Path) -> SweepSpec:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise SpecError(f"{where}: YAML syntax error: {exc.problem}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SpecError(f"{path}: cannot read: {exc}") from None
+        reason = " ".join(str(exc).split())  # a reader error spans lines; errors are one line
+        raise SpecError(f"{path}: cannot read: {reason}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a search space is a YAML mapping with data, model and search")
     raw.setdefault("name", path.stem)
