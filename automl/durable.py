@@ -9,13 +9,12 @@ silently.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import time
 from collections.abc import Callable
 
-from automl import storage
+from automl import faults, storage
 from automl.errors import StorageError
 
 log = logging.getLogger("automl")
@@ -50,7 +49,7 @@ def persist(write: Callable[[], None], what: str, retry_s: float | None = None) 
                 raise  # a bug, not an outage: retrying cannot help
             reason = storage.mask(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
             reason = f"{type(exc).__name__}: {reason}"
-            if time.monotonic() + delay > end or _disk_full(exc):
+            if time.monotonic() + delay > end or faults.disk_full(exc):
                 log.error("could not store %s: %s", what, reason)
                 raise StorageError(f"could not store {what}: {reason}") from None
             log.warning(
@@ -58,8 +57,3 @@ def persist(write: Callable[[], None], what: str, retry_s: float | None = None) 
             )
             time.sleep(delay)
             delay = min(2 * delay, MAX_DELAY_S)
-
-
-def _disk_full(exc: BaseException) -> bool:
-    """A full disk does not clear up by waiting a few seconds."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)

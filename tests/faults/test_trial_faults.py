@@ -49,6 +49,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, exc: 
     ("target", "name", "exc", "reason"),
     [
         (training, "fit", MemoryError(), "oom"),
+        (training, "fit", RuntimeError("boom in a layer"), "error"),
         (storage, "save_model", OSError(errno.ENOSPC, "No space left on device"), "disk_full"),
     ],
 )
