@@ -55,6 +55,8 @@ def build(models: Sequence[keras.Model], name: str = "ensemble") -> keras.Model:
 def loss(task: str, y: np.ndarray, out: np.ndarray) -> float:
     """Validation loss of outputs: log loss (classification) or MSE (regression)."""
     if task == "classification":
+        if out.ndim == 2 and out.shape[1] == 1:  # one sigmoid unit: P(class 1)
+            out = np.concatenate([1.0 - out, out], axis=1)
         p = np.clip(out[np.arange(len(y)), np.asarray(y, dtype=int).reshape(-1)], EPS, 1.0)
         return float(-np.mean(np.log(p)))
     return float(np.mean((out.reshape(-1) - np.asarray(y).reshape(-1)) ** 2))

@@ -93,17 +93,18 @@ def forget(ctx: Context, numbers: set[int]) -> None:
 
 
 def _needed(
-    study: optuna.Study, trials: Sequence[TrialRecord], objectives: Sequence[Objective], keep: int
+    study: optuna.Study, trials: Sequence[TrialRecord], objectives: Sequence[Objective]
 ) -> tuple[list[int], int | None]:
     """Kept models still to evaluate on test, and the best trial's number.
 
-    The kept top K and the best trial(s) need test metrics once; the best one also needs
-    its report data (``best_eval``) again whenever a new trial became the best.
+    Every kept model (the top K and the cost front ``pick()`` chooses from) needs test
+    metrics once; the best one also needs its report data (``best_eval``) again whenever
+    a new trial became the best.
     """
     attrs = study.user_attrs
     tested = records.tests_of(attrs)
     saved = [t for t in trials if t.has_model and t.state == "COMPLETE"]
-    order = [t.number for t in ranked(saved, objectives)[:keep]]
+    order = [t.number for t in ranked(saved, objectives)]
     top = best(saved, objectives)
     order += [t.number for t in top if t.number not in order]
     best_number = top[0].number if top else None
@@ -125,7 +126,7 @@ def pending(study: optuna.Study, url: str) -> bool:
     record = records.read_study(study, url)
     spec = spec_of(study, url)
     return (
-        bool(_needed(study, record.trials, record.objectives, record.keep)[0])
+        bool(_needed(study, record.trials, record.objectives)[0])
         or ensemble.stale(record, spec.ensemble)
         or refit.target(record, spec.training.refit) is not None
     )
@@ -141,7 +142,7 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     study = ctx.study
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
-    needed, best_number = _needed(study, record.trials, ctx.objectives, ctx.spec.keep)
+    needed, best_number = _needed(study, record.trials, ctx.objectives)
     if not len(ctx.splits.y_test):  # search(validation_data=...) without test_data
         return results
     outputs = Outputs(ctx, record)

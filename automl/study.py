@@ -42,14 +42,14 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
         _check_ranking(objectives[0].metric, raw)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
-    split = raw.options.get("split") or split_raw(raw, spec.data)
+    split = raw.options.get("given_split") or split_raw(raw, spec.data)
     sizes = {k: int(len(v)) for k, v in split.items()}
     if user_code:  # a dry build: bad code fails here in one line, before any trial
         from automl.user_train import check_build
 
         check_build(spec, raw, split, storage.artifact_store(url))
     if min(sizes["train"], sizes["validation"]) < 1 or (
-        sizes["test"] < 1 and "split" not in raw.options
+        sizes["test"] < 1 and "given_split" not in raw.options
     ):
         raise DataError(f"{spec.data.source}: too few samples to split ({len(raw.y)})")
     study = optuna.create_study(

@@ -69,7 +69,7 @@ def _arrays(blob: bytes, task: str | None) -> RawData:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         x, y = z["x"], z["y"]
         split = {k: z[f"split_{k}"] for k in SPLIT_KEYS if f"split_{k}" in z.files}
-    options = {"split": split} if split else {}
+    options = {"given_split": split} if split else {}
     if y.ndim > 1 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
