@@ -36,12 +36,15 @@ def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
     name = hp["optimizer"]
     wd = float(hp.get("weight_decay", 0.0)) or None
     momentum = float(hp.get("momentum", 0.9))
+    # RMSprop takes the momentum only when the space tunes it: SGD's 0.9 stalls RMSprop
+    # (digits: test 0.916 with 0.9, 0.977 with Keras' default 0).
+    rms_momentum = float(hp.get("momentum", 0.0))
     # Keras 3 applies weight_decay decoupled in every optimizer; adamw keeps its default.
     factories = {
         "adam": lambda: keras.optimizers.Adam(lr, weight_decay=wd),
         "adamw": lambda: keras.optimizers.AdamW(lr, weight_decay=wd or 0.004),
         "sgd": lambda: keras.optimizers.SGD(lr, momentum=momentum, weight_decay=wd),
-        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=momentum, weight_decay=wd),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=rms_momentum, weight_decay=wd),
         "nadam": lambda: keras.optimizers.Nadam(lr, weight_decay=wd),
         "adagrad": lambda: keras.optimizers.Adagrad(lr, weight_decay=wd),
     }
