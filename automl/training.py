@@ -193,15 +193,14 @@ def fit(
     """Train with early stopping on ``metric``; the model ends with its best epoch's weights.
 
     Raises:
-        TrialFailed: with reason ``nan`` when the loss is not finite or diverges, or
-            ``no_progress`` when it stays at chance for its first ``no_progress_epochs``.
+        TrialFailed: reason ``nan``: the loss is not finite or diverges; its subclass
+            TrialStopped, reason ``no_progress``: no better than a constant guess.
         Pruned: when the reporter says the trial should stop.
     """
     spec = data.input_spec
     tracker = EpochReporter(objective.metric, reporter, divergence_limit(spec), weight_limit(spec))
-    before, after = regimen.callbacks(
-        hp, data, max_epochs=max_epochs, objective=objective, no_progress_epochs=no_progress_epochs
-    )
+    limits = {"max_epochs": max_epochs, "no_progress_epochs": no_progress_epochs}
+    before, after = regimen.callbacks(hp, data, objective=objective, patience=patience, **limits)
     stopper = keras.callbacks.EarlyStopping(
         monitor=objective.metric,
         mode=objective.mode,
