@@ -48,6 +48,8 @@ def _fit(hp: dict, data: Splits, epochs: int = 4, no_progress: int = 0):
         ("label_smoothing", 0.7, "[0, 0.5]"),
         ("class_weight", ["none", "auto"], "none, balanced"),
         ("weight_decay", 2.0, "[0, 1]"),
+        ("categorical_encoding", ["onehot", "target"], "onehot, embedding"),
+        ("embedding_min_levels", 0, "[1, 100000]"),
     ],
 )
 def test_each_new_tunable_rejects_bad_values(name: str, value: object, allowed: str) -> None:
@@ -311,3 +313,26 @@ def test_scaling_is_an_mlp_tunable_with_one_line_errors() -> None:
     with pytest.raises(SpecError) as info:
         validate_spec(tiny_spec(search={"scaling": ["minmax"]}), origin="x.yaml")
     assert "standard, quantile" in str(info.value) and "\n" not in str(info.value)
+
+
+# -- category columns: one-hot or embedded inside the model ---------------------------------
+@pytest.mark.backend
+def test_category_codes_are_one_hot_or_embedded_by_level_count() -> None:
+    from automl.models.mlp import embedding_dim
+    from automl.models.scaling import quantile_front
+
+    spec = InputSpec(shape=(3,), task="classification", n_classes=2, categories=(60, 4))
+    x = np.array([[0.5, 0.0, 2.0], [-1.0, 55.0, 4.0]], dtype="float32")  # 4: an unseen level
+    onehot = build_model("mlp", _hp(categorical_encoding="onehot"), spec)
+    encoded = keras.Model(onehot.input, onehot.get_layer("encoded").output)(x)
+    rows = keras.ops.convert_to_numpy(encoded)
+    assert rows.shape == (2, 1 + 50 + 5)  # the number, 49 levels + rare/unseen, 4 + unseen
+    assert rows[1, 0] == -1.0 and rows[1, 1 + 49] == 1.0 and rows[1, 51 + 4] == 1.0
+    assert rows.sum(axis=1).tolist() == [0.5 + 2, -1.0 + 2]
+    embedded = build_model("mlp", _hp(categorical_encoding="embedding"), spec)
+    names = {layer.name: layer for layer in embedded.layers}
+    assert names["category0_embedding"].output_dim == embedding_dim(60) and embedding_dim(60) == 16
+    assert "category1_onehot" in names and "category1_embedding" not in names
+    front = quantile_front(onehot, np.random.default_rng(0).normal(size=(50, 3)), passthrough=2)
+    inner = keras.Model(front.input, front.get_layer("quantile_map").output)
+    assert keras.ops.convert_to_numpy(inner(x))[:, 1:].tolist() == x[:, 1:].tolist()
