@@ -218,18 +218,18 @@ def test_a_model_that_cannot_learn_is_stopped_at_epoch_n() -> None:
     out = model.layers[-1]  # zero output weights: a constant (uniform) guess
     for weight in out.weights:
         weight.assign(np.zeros(weight.shape, dtype="float32"))
-    limits = {"max_epochs": 8, "patience": None, "no_progress_epochs": 5}
+    limits = {"max_epochs": 6, "patience": None, "no_progress_epochs": 3}
     with pytest.raises(TrialStopped) as info:
         fit(model, data, hp, objective=Objective.of("val_loss"), **limits)
     assert info.value.reason == "no_progress"
-    assert len(info.value.history["val_accuracy"]) == 5
+    assert len(info.value.history["val_accuracy"]) == 3
 
 
 @pytest.mark.backend
 def test_a_learning_model_is_not_stopped() -> None:
     keras.utils.set_random_seed(0)
-    _, result = _fit(_hp(learning_rate=3e-2), _data(), epochs=6, no_progress=5)
-    assert result.epochs == 6
+    _, result = _fit(_hp(learning_rate=3e-2), _data(), epochs=4, no_progress=3)
+    assert result.epochs == 4
 
 
 # -- folds -----------------------------------------------------------------------------------
