@@ -1,8 +1,8 @@
 """How many trials a sweep still owes, and a lock so local workers never overshoot.
 
-A trial counts toward ``--trials`` when it completed, was pruned, or failed on its own
-(``nan``, ``error``, ``no_progress``). A trial lost to a crash, a kill or an interrupt
-does not count: it is retried, and the retry counts instead.
+A trial counts toward ``--trials`` when it completed, was pruned (by the pruner, or with
+reason ``no_progress``), or failed on its own (``nan``, ``error``, ...). A trial lost to a
+crash, a kill or an interrupt does not count: it is retried, and the retry counts instead.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from automl import records, storage
 
 log = logging.getLogger("automl")
 
+# no_progress trials are PRUNED now; studies made before stored them as FAIL.
 OWN_FAILURES = ("nan", "error", "no_progress", "oom", "disk_full")
 RETRIED = ("interrupted", "worker_died", "lost")
 

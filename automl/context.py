@@ -16,7 +16,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
 from automl import records, storage
-from automl.data import Splits, load_source, prepare
+from automl.data import Splits, load_source, prepare, tabular
 from automl.data.split import from_bytes
 from automl.errors import DataError, SpecError
 from automl.ranking import Objective
@@ -103,6 +103,8 @@ def _load_splits(study: optuna.Study, spec: SweepSpec, url: str) -> Splits:
             f"{spec.data.source}: the data changed since study {study.study_name!r} "
             "was created; start a new study"
         )
+    if "categorical_encoding" in spec.search and raw.kind == "tabular":
+        raw.options[tabular.CODES] = True  # the model encodes category columns per trial
     split_id = attrs[records.SPLIT]
     try:
         with storage.artifact_store(url, create=False).open_reader(split_id) as f:

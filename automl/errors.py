@@ -55,6 +55,14 @@ class TrialFailed(AutoMLError):
         self.history: dict[str, list[float]] = {}
 
 
+class TrialStopped(TrialFailed):
+    """A rule ended the trial early (``no_progress``).
+
+    Recorded PRUNED, not FAIL, with its reason: TPE learns from pruned trials (it ranks
+    them by their last reported value) and ignores failed ones.
+    """
+
+
 def unknown_name(kind: str, name: object, valid: list[str] | tuple[str, ...]) -> str:
     """Message for a lookup of an unknown registry name, listing the valid ones."""
     return f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}"

@@ -40,7 +40,7 @@ def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
 
     model = build_model(str(spec.model.family), hp, data.input_spec)
     if hp.get("scaling") == "quantile" and np.ndim(data.x_train) == 2:
-        model = quantile_front(model, data.x_train)
+        model = quantile_front(model, data.x_train, len(data.input_spec.categories))
     return model
 
 

@@ -32,6 +32,7 @@ class Snapshot:
     best: float | None = None
     best_trial: int | None = None
     failures: dict[str, int] = field(default_factory=dict)
+    stopped: dict[str, int] = field(default_factory=dict)  # pruned by a rule, by reason
     eta_s: float | None = None
 
     @property
@@ -70,7 +71,8 @@ def snapshot(name: str, url: str) -> Snapshot:
         running=running,
         best=found[0].value if found else None,
         best_trial=found[0].number if found else None,
-        failures=dict(Counter(t.fail_reason or "lost" for t in record.trials if t.state == "FAIL")),
+        failures=records.reason_counts(record.trials, "FAIL"),
+        stopped=records.reason_counts(record.trials, "PRUNED"),
         eta_s=_eta(counted, target, len(running)),
     )
 
@@ -101,6 +103,8 @@ def render(snap: Snapshot) -> Group:
     lines = [Text(head), Text(counts), Text(f"best {snap.metric} ({snap.direction}): {best}")]
     if snap.failures:
         lines.append(Text("failures: " + ", ".join(f"{k} {n}" for k, n in snap.failures.items())))
+    if snap.stopped:
+        lines.append(Text("pruned: " + ", ".join(f"{k} {n}" for k, n in snap.stopped.items())))
     lines.append(Text(f"eta: {_duration(snap.eta_s)}" + (" (finished)" if snap.finished else "")))
     table = Table(title="running trials")
     for col in ("trial", "worker", "epoch", "running for"):

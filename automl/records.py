@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,21 @@ class TrialRecord:
             has_model=bool(artifact) and (saved is None or str(artifact) in saved),
             retry_of=_num(a.get(RETRY_OF), int),
         )
+
+
+def reason_counts(trials: list[TrialRecord], state: str) -> dict[str, int]:
+    """Trials in ``state`` (FAIL or PRUNED) by stored reason.
+
+    A failed trial with no reason is ``lost``: Optuna fails a trial whose heartbeat stopped
+    before any reason could be stored. Pruned trials count only when a rule gave a reason
+    (``no_progress``), not when the pruner stopped them.
+    """
+    lost = "lost" if state == "FAIL" else ""
+    return dict(
+        Counter(
+            t.fail_reason or lost for t in trials if t.state == state and (t.fail_reason or lost)
+        )
+    )
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from automl.errors import TrialFailed
+from automl.errors import TrialStopped
 from automl.models import InputSpec
 from automl.ranking import Objective
 
@@ -21,8 +21,8 @@ PLATEAU_PATIENCE = 2  # epochs without improvement before ``plateau`` halves the
 PLATEAU_FACTOR = 0.5
 MIN_LR_FRACTION = 1e-3  # no schedule goes below this fraction of the base rate
 COSINE_FLOOR = 0.01  # cosine ends at 1 % of the base rate, not 0 (the last epoch still learns)
-NO_PROGRESS_MARGIN = 0.01  # classification: accuracy within this of a constant guess
-NO_PROGRESS_LOSS = 0.98  # regression: standardized val_loss; a constant guess scores 1
+NO_PROGRESS_MARGIN = 0.05  # no_progress: best val_accuracy within this of a constant guess
+NO_PROGRESS_LOSS = 0.97  # no_progress: losses at or above this share of a constant guess's
 LR_KEY = "lr"  # per-epoch learning rate in a trial's history (refit replays it)
 PLAIN = "plain_ce"  # the unsmoothed cross-entropy metric that replaces val_loss
 
@@ -150,41 +150,78 @@ def class_weights(hp: dict[str, Any], spec: InputSpec, y: np.ndarray) -> dict[in
     return {i: (total / (k * c) if c else 0.0) for i, c in enumerate(counts)}
 
 
-class NoProgress(keras.callbacks.Callback):
-    """Fails a trial that stays at chance for each of its first ``epochs`` epochs.
+def constant_loss(hp: dict[str, Any], spec: InputSpec, y_train: np.ndarray) -> float:
+    """L0: the training loss of the best constant prediction (the class prior).
 
-    Classification: validation accuracy no better than a constant guess of the most
-    common class (or 1 / classes) plus 0.01. Regression: standardized ``val_loss`` not
-    below 0.98, where predicting the mean scores 1.
+    -sum p_c ln p_c over the training class frequencies; with label smoothing the targets,
+    and so the best constant, are (1 - eps) p + eps / K; balanced class weights make the
+    weighted prior uniform (ln K).
+    """
+    k = max(spec.n_classes, 1)
+    y = np.asarray(y_train, dtype="int64").reshape(-1)
+    p = np.bincount(y, minlength=k)[:k].astype("float64") if len(y) else np.ones(k)
+    if class_weights(hp, spec, y) is not None or p.sum() <= 0:
+        p = np.ones(k)
+    eps = smoothing(hp, spec)
+    q = (1.0 - eps) * p / p.sum() + eps / k
+    q = q[q > 0]
+    return float(-(q * np.log(q)).sum())
+
+
+class NoProgress(keras.callbacks.Callback):
+    """Ends a trial that neither fits its training data nor beats a constant guess.
+
+    From epoch ``epochs`` on, at the end of every epoch n (epochs 1..n so far):
+    classification when max(val_accuracy) <= p_max + 0.05 and min(loss) >= 0.97 L0,
+    p_max the most common class's share of the validation split, L0 the constant-guess
+    training loss (:func:`constant_loss`); regression when min(val_loss) >= 0.97 and
+    min(loss) >= 0.97 (MSE over the target variance: 1 is predicting the mean). The train
+    loss keeps alive trials whose validation lags a falling train loss (batch norm).
+    Measured on 255 digits and image curves: it ended 5 of 9 dead ones, no learning one.
     """
 
-    def __init__(self, spec: InputSpec, y_val: np.ndarray, epochs: int) -> None:
+    def __init__(self, hp: dict[str, Any], data: Any, epochs: int) -> None:
         super().__init__()
+        spec = data.input_spec
         self.epochs = epochs
-        if spec.task == "classification":
-            y = np.asarray(y_val, dtype="int64").reshape(-1)
+        self.classify = spec.task == "classification"
+        if self.classify:
+            y = np.asarray(data.y_val, dtype="int64").reshape(-1)
             share = float(np.bincount(y).max() / len(y)) if len(y) else 0.0
-            self.key = "val_accuracy"
-            self.limit = max(1.0 / max(spec.n_classes, 1), share) + NO_PROGRESS_MARGIN
+            self.val_key, self.val_limit = "val_accuracy", share + NO_PROGRESS_MARGIN
+            self.loss_limit = NO_PROGRESS_LOSS * constant_loss(hp, spec, data.y_train)
         else:
-            self.key, self.limit = "val_loss", NO_PROGRESS_LOSS
-        self.moved = False
+            self.val_key, self.val_limit = "val_loss", NO_PROGRESS_LOSS
+            self.loss_limit = NO_PROGRESS_LOSS
+        self.val_best: float | None = None
+        self.loss_best: float | None = None
 
-    def _at_chance(self, value: float) -> bool:
-        return value <= self.limit if self.key == "val_accuracy" else value >= self.limit
+    def _update(self, logs: dict[str, Any]) -> bool:
+        val, loss = logs.get(self.val_key), logs.get("loss")
+        if val is None or loss is None:
+            return False
+        pick = max if self.classify else min
+        self.val_best = float(val) if self.val_best is None else pick(self.val_best, float(val))
+        self.loss_best = float(loss) if self.loss_best is None else min(self.loss_best, loss)
+        return True
+
+    def stalled(self) -> bool:
+        """Whether the epochs so far show no progress (the rule, without the epoch count)."""
+        if self.val_best is None or self.loss_best is None:
+            return False
+        flat = self.val_best <= self.val_limit if self.classify else self.val_best >= self.val_limit
+        return flat and self.loss_best >= self.loss_limit
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        value = (logs or {}).get(self.key)
-        if epoch >= self.epochs or value is None:
+        if not self._update(logs or {}) or epoch + 1 < self.epochs or not self.stalled():
             return
-        self.moved = self.moved or not self._at_chance(float(value))
-        if not self.moved and epoch + 1 == self.epochs:
-            word = "above" if self.key == "val_loss" else "at or below"
-            raise TrialFailed(
-                "no_progress",
-                f"{self.key} stayed {word} {self.limit:.4g} (chance) for the first "
-                f"{self.epochs} epochs",
-            )
+        best = "best" if self.classify else "lowest"
+        raise TrialStopped(
+            "no_progress",
+            f"after {epoch + 1} epochs, {best} {self.val_key} {self.val_best:.4g} "
+            f"(limit {self.val_limit:.4g}) and lowest loss {self.loss_best:.4g} "
+            f"(limit {self.loss_limit:.4g}): no better than a constant guess",
+        )
 
 
 def callbacks(
@@ -194,6 +231,7 @@ def callbacks(
     max_epochs: int,
     objective: Objective | None,
     no_progress_epochs: int = 0,
+    patience: int | None = None,
 ) -> tuple[list[keras.callbacks.Callback], list[keras.callbacks.Callback]]:
     """Callbacks to run before and after the trainer's own (history, early stopping).
 
@@ -206,5 +244,7 @@ def callbacks(
     after: list[keras.callbacks.Callback] = []
     # Recommenders have their own chance level (popularity); the rule is for plain tasks.
     if no_progress_epochs > 0 and objective is not None and data.interactions is None:
-        after.append(NoProgress(data.input_spec, data.y_val, no_progress_epochs))
+        # A short patience checks sooner: early stopping would end a dead trial anyway.
+        epochs = min(no_progress_epochs, patience) if patience else no_progress_epochs
+        after.append(NoProgress(hp, data, epochs))
     return before, after

@@ -123,7 +123,7 @@ class TrainingSpec(Strict):
     max_epochs: int = Field(20, ge=1)
     patience: int | None = Field(5, ge=0)
     batch_size: int = Field(32, ge=1)
-    no_progress_epochs: int = Field(3, ge=0, le=1000)  # 0: never fail a trial at chance
+    no_progress_epochs: int = Field(5, ge=0, le=1000)  # 0: never end a trial at chance
     refit: bool = False  # retrain the best on train + validation when the sweep ends
 
 

@@ -168,6 +168,8 @@ def _check_family_input(spec: SweepSpec, x: Any) -> None:
 def _tpe(
     spec: SweepSpec, seed: int | None, parallel: bool, space: Any
 ) -> optuna.samplers.BaseSampler:
+    # group=True (per-layer parameters sampled jointly) measured no better on digits_mlp and
+    # wine_mlp (benchmarks/sampler_defaults.py), so TPE stays multivariate without it.
     kw: dict[str, Any] = {"seed": seed, "multivariate": True, "constant_liar": parallel}
     if spec.sampler.n_startup_trials is not None:
         kw["n_startup_trials"] = spec.sampler.n_startup_trials

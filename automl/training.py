@@ -36,12 +36,15 @@ def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
     name = hp["optimizer"]
     wd = float(hp.get("weight_decay", 0.0)) or None
     momentum = float(hp.get("momentum", 0.9))
+    # RMSprop takes the momentum only when the space tunes it: SGD's 0.9 stalls RMSprop
+    # (digits: test 0.916 with 0.9, 0.977 with Keras' default 0).
+    rms_momentum = float(hp.get("momentum", 0.0))
     # Keras 3 applies weight_decay decoupled in every optimizer; adamw keeps its default.
     factories = {
         "adam": lambda: keras.optimizers.Adam(lr, weight_decay=wd),
         "adamw": lambda: keras.optimizers.AdamW(lr, weight_decay=wd or 0.004),
         "sgd": lambda: keras.optimizers.SGD(lr, momentum=momentum, weight_decay=wd),
-        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=momentum, weight_decay=wd),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=rms_momentum, weight_decay=wd),
         "nadam": lambda: keras.optimizers.Nadam(lr, weight_decay=wd),
         "adagrad": lambda: keras.optimizers.Adagrad(lr, weight_decay=wd),
     }
@@ -190,15 +193,14 @@ def fit(
     """Train with early stopping on ``metric``; the model ends with its best epoch's weights.
 
     Raises:
-        TrialFailed: with reason ``nan`` when the loss is not finite or diverges, or
-            ``no_progress`` when it stays at chance for its first ``no_progress_epochs``.
+        TrialFailed: reason ``nan``: the loss is not finite or diverges; its subclass
+            TrialStopped, reason ``no_progress``: no better than a constant guess.
         Pruned: when the reporter says the trial should stop.
     """
     spec = data.input_spec
     tracker = EpochReporter(objective.metric, reporter, divergence_limit(spec), weight_limit(spec))
-    before, after = regimen.callbacks(
-        hp, data, max_epochs=max_epochs, objective=objective, no_progress_epochs=no_progress_epochs
-    )
+    limits = {"max_epochs": max_epochs, "no_progress_epochs": no_progress_epochs}
+    before, after = regimen.callbacks(hp, data, objective=objective, patience=patience, **limits)
     stopper = keras.callbacks.EarlyStopping(
         monitor=objective.metric,
         mode=objective.mode,

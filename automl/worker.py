@@ -20,7 +20,7 @@ from optuna.trial import TrialState
 
 from automl import budget, durable, faults, keep, records, storage
 from automl.context import Context
-from automl.errors import DataError, SpecError, TrialFailed
+from automl.errors import DataError, SpecError, TrialFailed, TrialStopped
 from automl.records import TrialRecord
 from automl.space import suggest
 
@@ -169,6 +169,8 @@ def _failed(ctx: Context, trial: optuna.Trial, start: float, exc: Exception) -> 
     history = getattr(exc, "history", {})
     if isinstance(exc, Pruned):
         return _end(ctx, trial, TrialState.PRUNED, start, history)
+    if isinstance(exc, TrialStopped):  # pruned, with its reason: TPE learns from it
+        return _end(ctx, trial, TrialState.PRUNED, start, history, exc.reason, exc.detail)
     if isinstance(exc, TrialFailed):
         return _end(ctx, trial, TrialState.FAIL, start, history, exc.reason, exc.detail)
     log.debug("trial %d failed:\n%s", trial.number, traceback.format_exc())

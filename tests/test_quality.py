@@ -11,7 +11,7 @@ import pytest
 
 from automl import ensemble, regimen
 from automl.data import Splits
-from automl.errors import SpecError, TrialFailed
+from automl.errors import SpecError, TrialStopped
 from automl.folds import fold_splits
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective
@@ -48,6 +48,8 @@ def _fit(hp: dict, data: Splits, epochs: int = 4, no_progress: int = 0):
         ("label_smoothing", 0.7, "[0, 0.5]"),
         ("class_weight", ["none", "auto"], "none, balanced"),
         ("weight_decay", 2.0, "[0, 1]"),
+        ("categorical_encoding", ["onehot", "target"], "onehot, embedding"),
+        ("embedding_min_levels", 0, "[1, 100000]"),
     ],
 )
 def test_each_new_tunable_rejects_bad_values(name: str, value: object, allowed: str) -> None:
@@ -122,17 +124,109 @@ def test_balanced_class_weights_up_weight_the_rare_class() -> None:
 
 
 # -- no_progress ---------------------------------------------------------------------------
-@pytest.mark.backend
-def test_a_model_that_cannot_learn_fails_with_no_progress() -> None:
+def _rule(task: str = "classification", y_train=None, y_val=None, epochs: int = 5, **hp):
+    from types import SimpleNamespace
+
+    k = 10 if task == "classification" else 0
+    spec = InputSpec(shape=(4,), task=task, n_classes=k)
+    balanced = np.arange(200) % 10
+    y_train = balanced if y_train is None else y_train
+    y_val = balanced if y_val is None else y_val
+    return regimen.NoProgress(
+        hp, SimpleNamespace(input_spec=spec, y_train=y_train, y_val=y_val), epochs
+    )
+
+
+def _replay(rule: regimen.NoProgress, curve: list[dict[str, float]]) -> int | None:
+    """The epoch (1-based) at which the rule ends the curve, or None."""
+    for epoch, logs in enumerate(curve):
+        try:
+            rule.on_epoch_end(epoch, dict(logs))
+        except TrialStopped as exc:
+            assert exc.reason == "no_progress"
+            return epoch + 1
+    return None
+
+
+def test_no_progress_ends_a_flat_curve_at_epoch_n_not_before() -> None:
+    dead = [{"val_accuracy": 0.1, "loss": 2.303}] * 8
+    assert _replay(_rule(epochs=5), dead) == 5
+    diverged = [{"val_accuracy": 0.12, "loss": 2.9}] * 8  # rmsprop with momentum 0.9
+    assert _replay(_rule(epochs=5), diverged) == 5
+
+
+def test_no_progress_spares_a_falling_train_loss_and_a_slow_starter() -> None:
+    # Batch-norm lag: validation flat at chance for 7 epochs while the train loss falls.
+    lag = [{"val_accuracy": 0.1, "loss": loss} for loss in (1.5, 0.5, 0.2, 0.1, 0.05, 0.03, 0.02)]
+    assert _replay(_rule(), [*lag, {"val_accuracy": 0.95, "loss": 0.02}]) is None
+    slow = [{"val_accuracy": 0.1, "loss": 2.30}] * 4 + [{"val_accuracy": 0.3, "loss": 2.2}] * 4
+    assert _replay(_rule(), slow) is None
+
+
+def test_no_progress_chance_follows_the_class_shares() -> None:
+    # 70 % of the validation split is one class: 0.72 is a constant guess, not progress.
+    y = np.array([0] * 140 + list(range(1, 10)) * 6 + [0] * 6)
+    rule = _rule(y_train=y, y_val=y)
+    prior = np.bincount(y, minlength=10) / len(y)
+    entropy = float(-(prior[prior > 0] * np.log(prior[prior > 0])).sum())
+    assert rule.loss_limit == pytest.approx(regimen.NO_PROGRESS_LOSS * entropy)
+    assert _replay(rule, [{"val_accuracy": 0.72, "loss": entropy}] * 6) == 5
+    assert _replay(_rule(y_train=y, y_val=y), [{"val_accuracy": 0.8, "loss": entropy}] * 6) is None
+
+
+def test_no_progress_compares_a_smoothed_loss_with_the_smoothed_constant() -> None:
+    y = np.array([0] * 140 + list(range(1, 10)) * 6 + [0] * 6)  # one class is 73 %
+    plain, smoothed = _rule(y_train=y, y_val=y), _rule(y_train=y, y_val=y, label_smoothing=0.2)
+    # Smoothed targets move the best constant toward uniform: its loss is higher.
+    assert smoothed.loss_limit > plain.loss_limit
+    between = (plain.loss_limit + smoothed.loss_limit) / 2
+    # A smoothed loss below its own constant guess is progress, though above the plain one.
+    curve = [{"val_accuracy": 0.7, "loss": between}] * 6
+    assert _replay(smoothed, curve) is None
+    assert _replay(plain, curve) == 5
+    stuck = [{"val_accuracy": 0.7, "loss": smoothed.loss_limit / 0.97}] * 6
+    assert _replay(_rule(y_train=y, y_val=y, label_smoothing=0.2), stuck) == 5
+
+
+def test_no_progress_for_regression_reads_standardized_losses() -> None:
+    flat = [{"val_loss": 1.01, "loss": 0.99}] * 6
+    assert _replay(_rule("regression"), flat) == 5
+    fitting = [{"val_loss": 1.01, "loss": 0.6}] * 6
+    assert _replay(_rule("regression"), fitting) is None
+
+
+def test_no_progress_checks_from_the_patience_when_it_is_shorter() -> None:
     data = _data()
-    with pytest.raises(TrialFailed) as info:
-        _fit(_hp(learning_rate=1e-9), data, epochs=5, no_progress=3)
+    spec = data.input_spec
+    _, after = regimen.callbacks(
+        _hp(),
+        data,
+        max_epochs=9,
+        objective=Objective.of("val_loss"),
+        no_progress_epochs=5,
+        patience=2,
+    )
+    assert [c.epochs for c in after] == [2] and spec.n_classes == 2
+
+
+@pytest.mark.backend
+def test_a_model_that_cannot_learn_is_stopped_at_epoch_n() -> None:
+    data = _data()
+    hp = _hp(learning_rate=1e-12)
+    model = build_model("mlp", hp, data.input_spec)
+    compile_model(model, data.input_spec, hp)
+    out = model.layers[-1]  # zero output weights: a constant (uniform) guess
+    for weight in out.weights:
+        weight.assign(np.zeros(weight.shape, dtype="float32"))
+    limits = {"max_epochs": 6, "patience": None, "no_progress_epochs": 3}
+    with pytest.raises(TrialStopped) as info:
+        fit(model, data, hp, objective=Objective.of("val_loss"), **limits)
     assert info.value.reason == "no_progress"
     assert len(info.value.history["val_accuracy"]) == 3
 
 
 @pytest.mark.backend
-def test_a_learning_model_does_not_fail_with_no_progress() -> None:
+def test_a_learning_model_is_not_stopped() -> None:
     keras.utils.set_random_seed(0)
     _, result = _fit(_hp(learning_rate=3e-2), _data(), epochs=4, no_progress=3)
     assert result.epochs == 4
@@ -219,3 +313,26 @@ def test_scaling_is_an_mlp_tunable_with_one_line_errors() -> None:
     with pytest.raises(SpecError) as info:
         validate_spec(tiny_spec(search={"scaling": ["minmax"]}), origin="x.yaml")
     assert "standard, quantile" in str(info.value) and "\n" not in str(info.value)
+
+
+# -- category columns: one-hot or embedded inside the model ---------------------------------
+@pytest.mark.backend
+def test_category_codes_are_one_hot_or_embedded_by_level_count() -> None:
+    from automl.models.mlp import embedding_dim
+    from automl.models.scaling import quantile_front
+
+    spec = InputSpec(shape=(3,), task="classification", n_classes=2, categories=(60, 4))
+    x = np.array([[0.5, 0.0, 2.0], [-1.0, 55.0, 4.0]], dtype="float32")  # 4: an unseen level
+    onehot = build_model("mlp", _hp(categorical_encoding="onehot"), spec)
+    encoded = keras.Model(onehot.input, onehot.get_layer("encoded").output)(x)
+    rows = keras.ops.convert_to_numpy(encoded)
+    assert rows.shape == (2, 1 + 50 + 5)  # the number, 49 levels + rare/unseen, 4 + unseen
+    assert rows[1, 0] == -1.0 and rows[1, 1 + 49] == 1.0 and rows[1, 51 + 4] == 1.0
+    assert rows.sum(axis=1).tolist() == [0.5 + 2, -1.0 + 2]
+    embedded = build_model("mlp", _hp(categorical_encoding="embedding"), spec)
+    names = {layer.name: layer for layer in embedded.layers}
+    assert names["category0_embedding"].output_dim == embedding_dim(60) and embedding_dim(60) == 16
+    assert "category1_onehot" in names and "category1_embedding" not in names
+    front = quantile_front(onehot, np.random.default_rng(0).normal(size=(50, 3)), passthrough=2)
+    inner = keras.Model(front.input, front.get_layer("quantile_map").output)
+    assert keras.ops.convert_to_numpy(inner(x))[:, 1:].tolist() == x[:, 1:].tolist()

@@ -137,3 +137,66 @@ def test_quantile_scaling_travels_with_the_kept_model(storage: str) -> None:
     model = sweep.best_model()
     assert [layer.name for layer in model.layers][1] == "quantile_knots"
     assert sweep.record().trials[0].state == "COMPLETE" and sweep.test_metrics["accuracy"] > 0.6
+
+
+def test_a_sweep_that_cannot_learn_prunes_with_reason_no_progress(
+    storage: str, tmp_path: Path
+) -> None:
+    import io
+
+    import pandas as pd
+
+    from automl.reports.collect import collect_study
+    from automl.trial_log import TrialLog
+
+    rng = np.random.default_rng(0)  # labels independent of the features: nothing to learn
+    table = pd.DataFrame(rng.normal(size=(1500, 4)), columns=list("abcd"))
+    table["label"] = rng.integers(0, 10, 1500)
+    table.to_csv(tmp_path / "noise.csv", index=False)
+    raw = tiny_spec(data={"source": str(tmp_path / "noise.csv"), "target": "label"}, keep=1)
+    raw["search"] = {"n_layers": 1, "units": 16, "learning_rate": 1e-7}
+    raw["training"] = {"max_epochs": 8, "patience": None, "batch_size": 256}
+    sweep = automl.tune(validate_spec(raw), trials=2, storage=storage, in_process=True)
+    record = sweep.record(models=False)
+    assert [(t.state, t.fail_reason, t.epochs) for t in record.trials] == [
+        ("PRUNED", "no_progress", 5)
+    ] * 2  # pruned trials count toward the budget: 2 trials, not more
+    assert list(sweep.leaderboard()["fail_reason"]) == ["no_progress"] * 2
+    assert collect_study(record).prune_reasons == {"no_progress": 2}
+    log = TrialLog(io.StringIO())
+    assert log.line(record.trials[0]).startswith("trial 0 PRUNED (no_progress)")
+
+
+def _city_table(path: Path, n: int = 2000, seed: int = 0) -> Path:
+    """A 200-level category that decides the class, beside a weak numeric feature."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    city = rng.integers(0, 200, n)
+    x = rng.normal(size=n)
+    label = ((city % 3 == 0) ^ (x > 1.5)).astype(int)
+    pd.DataFrame({"city": [f"c{c}" for c in city], "x": x, "label": label}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_a_high_cardinality_column_is_embedded_and_new_rows_predict(
+    storage: str, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    source = _city_table(tmp_path / "cities.csv")
+    raw = tiny_spec(data={"source": str(source), "target": "label"}, keep=1)
+    raw["search"] = {"n_layers": 1, "units": 32, "learning_rate": 1e-2}
+    raw["search"]["categorical_encoding"] = "embedding"
+    raw["training"] = {"max_epochs": 8, "patience": None, "batch_size": 64}
+    sweep = automl.tune(validate_spec(raw), trials=1, storage=storage, in_process=True)
+    model = sweep.best_model()  # loaded from its .keras file (safe mode)
+    embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+    assert [e.name for e in embeddings if e.trainable] == ["category0_embedding"]
+    assert embeddings[0].input_dim == 201  # 200 levels and one for unseen ones
+    assert sweep.test_metrics["accuracy"] > 0.8  # it learned the category
+    rows = pd.DataFrame({"city": ["c3", "c4", "nowhere"], "x": [0.0, 0.0, 0.0]})
+    out = model.predict(sweep.preprocess(rows), verbose=0)
+    assert out.shape == (3, 2) and out[0].argmax() == 1 and out[1].argmax() == 0

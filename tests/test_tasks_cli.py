@@ -22,7 +22,11 @@ from tests.data import make
 
 pytestmark = pytest.mark.slow
 
-FAST = {"training": {"max_epochs": 2, "patience": 1}, "pruner": {"name": "none"}}
+# Two epochs say nothing about progress: the no_progress rule would judge epoch 1 alone.
+FAST = {
+    "training": {"max_epochs": 2, "patience": 1, "no_progress_epochs": 0},
+    "pruner": {"name": "none"},
+}
 SMALL_RNN = {"n_layers": 1, "units": 16, "bidirectional": False}
 AUDIO_DATA = {"sample_rate": 8000, "duration": 0.5}
 # Per space: the data it gets, and changes to the shipped space (None: run as shipped).

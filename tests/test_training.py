@@ -99,3 +99,14 @@ def test_latency_and_test_metrics() -> None:
     assert 0.0 <= metrics["accuracy"] <= 1.0 and "f1_macro" in metrics
     reg = score("regression", np.array([1.0, 2.0]), np.array([[1.0], [3.0]]))
     assert reg["mae"] == pytest.approx(0.5) and reg["rmse"] == pytest.approx(np.sqrt(0.5))
+
+
+def test_rmsprop_takes_momentum_only_when_the_space_tunes_it() -> None:
+    from automl.training import make_optimizer
+
+    plain = make_optimizer({"optimizer": "rmsprop", "learning_rate": 1e-3})
+    tuned = make_optimizer({"optimizer": "rmsprop", "learning_rate": 1e-3, "momentum": 0.5})
+    sgd = make_optimizer({"optimizer": "sgd", "learning_rate": 1e-3})
+    assert plain.momentum == 0.0  # Keras' default: SGD's 0.9 stalls RMSprop
+    assert tuned.momentum == pytest.approx(0.5)
+    assert sgd.momentum == pytest.approx(0.9)

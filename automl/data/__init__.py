@@ -210,6 +210,9 @@ def _fit_inputs(
 ) -> tuple[Callable[[Any], np.ndarray], dict[str, Any] | None, dict[str, Any]]:
     """The preprocessing of raw samples, fitted on the train split: (transform, tokenizer,
     extra InputSpec fields)."""
+    if raw.kind == "tabular" and raw.options.get(tabular.CODES):
+        transform, levels = tabular.fit_codes(raw.x, tr)
+        return transform, None, {"categories": tuple(levels)}
     if raw.kind == "tabular":
         return tabular.fit(raw.x, tr), None, {}
     if raw.kind == "text":
@@ -238,7 +241,7 @@ def _prepare_interactions(raw: RawData, split: dict[str, np.ndarray]) -> Splits:
     """[user_idx, item_idx] pairs; ratings (explicit) or 1s (implicit) as targets."""
     arrays, info = interactions.prepare(raw, split)
     y = {k: raw.y[idx] for k, idx in split.items()}
-    extra = {"n_users": len(info.users), "n_items": len(info.items)}
+    extra: dict[str, Any] = {"n_users": len(info.users), "n_items": len(info.items)}
     if info.implicit:
         spec = InputSpec(shape=(2,), task="classification", n_classes=2, **extra)
     else:

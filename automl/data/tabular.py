@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from automl.data.raw import RawData
 
 DEFAULT_TARGETS = ("label", "target", "class", "y")
+CODES = "categorical_codes"  # RawData option: category columns as codes, encoded by the model
 
 
 def read_options(data: Any = None, source: str | None = None) -> dict[str, Any]:
@@ -189,6 +190,52 @@ def fit(frame: pd.DataFrame, tr: np.ndarray) -> Callable[[pd.DataFrame], np.ndar
         return _dense(pre.transform(_clean(rows[keep])))
 
     return transform
+
+
+def fit_codes(
+    frame: pd.DataFrame, tr: np.ndarray
+) -> tuple[Callable[[pd.DataFrame], np.ndarray], list[int]]:
+    """Like :func:`fit`, but each category column becomes one column of integer codes.
+
+    Numbers are imputed and standardized as in :func:`fit` and come first; then one column
+    per category column: the level's rank by training frequency (0 the most common, also
+    for missing values), and the number of levels for a level the train rows lack. The
+    model one-hot encodes or embeds the codes (``categorical_encoding``). Returns the
+    transform and the levels of each category column.
+    """
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = _clean(frame)
+    train = frame.iloc[tr]
+    keep = [c for c in frame.columns if train[c].notna().any() and not _id_like(train[c])]
+    if not keep:
+        raise DataError("the table has no usable feature column (all empty or IDs)")
+    numeric = [c for c in keep if pd.api.types.is_numeric_dtype(frame[c])]
+    ranks = {c: _ranks(train[c]) for c in keep if c not in numeric}
+    scale = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    if numeric:
+        scale.fit(train[numeric])
+
+    def transform(rows: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in keep if c not in rows.columns]
+        if missing:
+            raise DataError(f"rows lack feature columns: {', '.join(map(str, missing))}")
+        clean = _clean(rows[keep])
+        parts = [_dense(scale.transform(clean[numeric]))] if numeric else []
+        for c, rank in ranks.items():
+            codes = [0 if pd.isna(v) else rank.get(str(v), len(rank)) for v in clean[c]]
+            parts.append(np.asarray(codes, dtype="float32").reshape(-1, 1))
+        return np.concatenate(parts, axis=1) if parts else np.empty((len(rows), 0), "float32")
+
+    return transform, [len(r) for r in ranks.values()]
+
+
+def _ranks(s: pd.Series) -> dict[str, int]:
+    counts = s.dropna().astype(str).value_counts()
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {value: i for i, (value, _) in enumerate(order)}
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:

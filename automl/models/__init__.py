@@ -15,6 +15,7 @@ from automl.models.params import (
     AUDIO_AUGMENTATION,
     AUDIO_BODIES,
     DENSE_PARAMS,
+    ENCODINGS,
     IMAGE_AUGMENTATION,
     POOLING,
     RECOMMENDER_PARAMS,
@@ -49,6 +50,8 @@ class InputSpec:
         vocab_size: token ids the data uses, padding and out-of-vocabulary included (text).
         sample_rate: samples per second of the waveforms (audio).
         n_users, n_items: sizes of the id vocabularies (interactions).
+        categories: tables whose space tunes ``categorical_encoding``: the levels of each
+            category column; the last ``len(categories)`` features are their codes.
     """
 
     shape: tuple[int, ...]
@@ -60,6 +63,7 @@ class InputSpec:
     sample_rate: int = 0
     n_users: int = 0
     n_items: int = 0
+    categories: tuple[int, ...] = ()
 
 
 _HEAD_PARAMS: dict[str, HParam] = {
@@ -83,6 +87,12 @@ FAMILIES: dict[str, Family] = {
             **DENSE_PARAMS,
             "scaling": HParam(
                 "standard", one_of(*SCALINGS), doc="tables: standardized or quantile-normal"
+            ),
+            "categorical_encoding": HParam(
+                "onehot", one_of(*ENCODINGS), doc="tables: category columns one-hot or embedded"
+            ),
+            "embedding_min_levels": HParam(
+                10, integer(1, 100000), doc="tables: embed columns with more levels than this"
             ),
         },
     ),

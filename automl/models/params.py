@@ -29,6 +29,7 @@ FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_WEIGHTS = ("none", "balanced")
 SCALINGS = ("standard", "quantile")
+ENCODINGS = ("onehot", "embedding")  # tables: categorical columns
 
 Check = Callable[[Any], "str | None"]
 

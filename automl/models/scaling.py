@@ -47,11 +47,17 @@ def knots(x: np.ndarray, n: int = N_KNOTS) -> tuple[np.ndarray, np.ndarray]:
     return q_out, c_out
 
 
-def quantile_front(model: Any, x_train: np.ndarray) -> Any:
-    """``model`` behind a fixed quantile transform fitted on ``x_train`` (2-D features)."""
+def quantile_front(model: Any, x_train: np.ndarray, passthrough: int = 0) -> Any:
+    """``model`` behind a fixed quantile transform fitted on ``x_train`` (2-D features).
+
+    The last ``passthrough`` features (category codes, >= 0) pass unchanged: relu(x - 0).
+    """
     import keras
 
     q, c = knots(x_train)
+    if passthrough:
+        q[-passthrough:], c[-passthrough:] = 0.0, 0.0
+        c[-passthrough:, 0] = 1.0
     d, n = q.shape
     inp = keras.Input(shape=(d,), name="features_raw")
     hinge = keras.layers.EinsumDense(

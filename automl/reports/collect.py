@@ -18,7 +18,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from automl import ranking
 from automl.leaderboard import leaderboard
 from automl.ranking import Objective
-from automl.records import StudyRecord, TrialRecord
+from automl.records import StudyRecord, TrialRecord, reason_counts
 from automl.reports import analysis
 from automl.reports.analysis import Importance, Table
 from automl.reports.finals import final_models
@@ -68,6 +68,7 @@ class StudyData:
     objectives: list[Objective]
     counts: dict[str, int]
     fail_reasons: dict[str, int]
+    prune_reasons: dict[str, int]  # pruned trials a rule ended (no_progress), by reason
     compute_s: float
     trials: list[TrialRecord]
     params: list[Param]
@@ -133,10 +134,8 @@ def collect_study(record: StudyRecord) -> StudyData:
         sizes={str(k): int(v) for k, v in (data.get("sizes") or {}).items()},
         objectives=objectives,
         counts=dict(Counter(t.state for t in record.trials)),
-        fail_reasons=dict(
-            # Optuna fails a trial whose heartbeat stopped before any reason can be stored.
-            Counter(t.fail_reason or "lost" for t in record.trials if t.state == "FAIL")
-        ),
+        fail_reasons=reason_counts(record.trials, "FAIL"),
+        prune_reasons=reason_counts(record.trials, "PRUNED"),
         compute_s=sum(t.duration_s for t in record.trials),
         trials=record.trials,
         params=_params(record.trials),

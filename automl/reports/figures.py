@@ -138,6 +138,8 @@ def _no_trials(s: StudyData) -> str:
         text += f"; {failed} failed ({reasons})"
     if s.counts.get("PRUNED"):
         text += f"; {s.counts['PRUNED']} pruned"
+        if s.prune_reasons:
+            text += f" ({', '.join(f'{k}: {v}' for k, v in sorted(s.prune_reasons.items()))})"
     return text
 
 
