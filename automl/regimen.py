@@ -168,6 +168,9 @@ def constant_loss(hp: dict[str, Any], spec: InputSpec, y_train: np.ndarray) -> f
     return float(-(q * np.log(q)).sum())
 
 
+MIN_JUDGED = 3  # the earliest epoch a short patience lets no_progress judge
+
+
 class NoProgress(keras.callbacks.Callback):
     """Ends a trial that neither fits its training data nor beats a constant guess.
 
@@ -244,7 +247,10 @@ def callbacks(
     after: list[keras.callbacks.Callback] = []
     # Recommenders have their own chance level (popularity); the rule is for plain tasks.
     if no_progress_epochs > 0 and objective is not None and data.interactions is None:
-        # A short patience checks sooner: early stopping would end a dead trial anyway.
-        epochs = min(no_progress_epochs, patience) if patience else no_progress_epochs
+        # A short patience checks sooner (early stopping would end a dead trial anyway),
+        # but never before epoch 3: slow starters sit at chance for an epoch or two.
+        epochs = (
+            min(no_progress_epochs, max(patience, MIN_JUDGED)) if patience else no_progress_epochs
+        )
         after.append(NoProgress(hp, data, epochs))
     return before, after

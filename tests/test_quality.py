@@ -195,18 +195,20 @@ def test_no_progress_for_regression_reads_standardized_losses() -> None:
     assert _replay(_rule("regression"), fitting) is None
 
 
-def test_no_progress_checks_from_the_patience_when_it_is_shorter() -> None:
+@pytest.mark.parametrize(("patience", "judged"), [(4, 4), (2, 3), (1, 3), (None, 5)])
+def test_no_progress_checks_from_a_shorter_patience_but_not_before_epoch_3(
+    patience: int | None, judged: int
+) -> None:
     data = _data()
-    spec = data.input_spec
     _, after = regimen.callbacks(
         _hp(),
         data,
         max_epochs=9,
         objective=Objective.of("val_loss"),
         no_progress_epochs=5,
-        patience=2,
+        patience=patience,
     )
-    assert [c.epochs for c in after] == [2] and spec.n_classes == 2
+    assert [c.epochs for c in after] == [judged]
 
 
 @pytest.mark.backend
