@@ -64,3 +64,21 @@ def write_yaml(path: Path, data: dict[str, Any] | str) -> Path:
 
     path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+REDIS_URL = os.environ.get("AUTOML_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server at 127.0.0.1:6379; missing, it skips, or fails with ``CI=true``."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        message = f"Redis at {REDIS_URL} is not reachable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL

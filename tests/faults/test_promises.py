@@ -112,3 +112,24 @@ def test_report_every_refreshes_no_report_writes_nothing_and_export_a_trial(
     (in_tmp / "reports" / "r.html").unlink()
     _tune("r", "--resume", "--trials", "1", "--no-report")
     assert seen == [] and not list((in_tmp / "reports").iterdir())
+
+
+def test_a_sweep_on_redis_keeps_its_trials_and_models(
+    in_tmp: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    import optuna
+
+    import automl
+    from automl.storage import open_storage
+
+    name = f"redis-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("AUTOML_ARTIFACTS", str(in_tmp / "models"))
+    try:
+        _tune(_space(in_tmp), "--study", name, "--trials", "2", "--storage", redis_url)
+        sweep = automl.load(name, redis_url)
+        assert [t.state for t in sweep.record().trials] == ["COMPLETE", "COMPLETE"]
+        assert sweep.best_model() is not None and list((in_tmp / "models").iterdir())
+    finally:
+        optuna.delete_study(study_name=name, storage=open_storage(redis_url))
