@@ -68,7 +68,8 @@ def command(fn: F) -> F:
             if STATE["debug"]:
                 raise
             if _disk_full(exc):
-                where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+                filename = getattr(exc, "filename", None)
+                where = f" {filename}" if filename else ""
                 err.print(
                     f"[red]error:[/red] cannot write{_escape(where)}: the disk is full or a "
                     "file-size limit is reached; free space, then --resume"
