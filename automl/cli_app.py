@@ -67,6 +67,14 @@ def command(fn: F) -> F:
         except Exception as exc:
             if STATE["debug"]:
                 raise
+            if _disk_full(exc):
+                filename = getattr(exc, "filename", None)
+                where = f" {filename}" if filename else ""
+                err.print(
+                    f"[red]error:[/red] cannot write{_escape(where)}: the disk is full or a "
+                    "file-size limit is reached; free space, then --resume"
+                )
+                raise typer.Exit(1) from None
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             err.print(
                 f"[red]error:[/red] {type(exc).__name__}: {_escape(text)} "
@@ -76,6 +84,12 @@ def command(fn: F) -> F:
 
     app.command()(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def _disk_full(exc: BaseException) -> bool:
+    from automl.faults import disk_full
+
+    return disk_full(exc)
 
 
 def _escape(text: str) -> str:

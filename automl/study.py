@@ -31,6 +31,7 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     no half-made study is left for later commands to trip on.
     """
     url = storage.storage_url(url)
+    _check_sampler_installed(spec.sampler.name)
     opened = storage.open_storage(url)
     raw = load_source(spec.data, spec.task, storage.artifact_store(url))
     user_code = spec.model.build is not None
@@ -191,6 +192,18 @@ SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
 }
 
 
+# Samplers whose Optuna class imports an optional package when it first samples.
+_SAMPLER_NEEDS = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", "pip install torch")}
+
+
+def _check_sampler_installed(name: str) -> None:
+    import importlib.util
+
+    module, fix = _SAMPLER_NEEDS.get(name, ("", ""))
+    if module and importlib.util.find_spec(module) is None:
+        raise SpecError(f"sampler.name: '{name}' needs the '{module}' package: {fix}")
+
+
 def make_sampler(
     spec: SweepSpec, *, seed: int | None = None, n_existing: int = 0, parallel: bool = False
 ) -> optuna.samplers.BaseSampler:
@@ -204,15 +217,21 @@ def make_sampler(
     return SAMPLERS[name](spec, effective, parallel, space)
 
 
+def _first_rung(p: PrunerSpec) -> int:
+    """The step of the first rung: steps are 0-based epochs, so epoch ``min_epochs`` is
+    step ``min_epochs - 1``; a rung cannot sit at step 0 (Optuna's ``min_resource >= 1``)."""
+    return max(1, p.min_epochs - 1)
+
+
 PRUNERS: dict[str, Callable[[PrunerSpec, int], optuna.pruners.BasePruner]] = {
     "median": lambda p, max_epochs: optuna.pruners.MedianPruner(
         n_startup_trials=p.n_startup_trials, n_warmup_steps=p.min_epochs - 1
     ),
     "successive_halving": lambda p, max_epochs: optuna.pruners.SuccessiveHalvingPruner(
-        min_resource=p.min_epochs
+        min_resource=_first_rung(p)
     ),
     "hyperband": lambda p, max_epochs: optuna.pruners.HyperbandPruner(
-        min_resource=p.min_epochs, max_resource=max_epochs
+        min_resource=_first_rung(p), max_resource=max(_first_rung(p), max_epochs - 1)
     ),
     "none": lambda p, max_epochs: optuna.pruners.NopPruner(),
 }

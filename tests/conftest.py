@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,36 @@ def write_yaml(path: Path, data: dict[str, Any] | str) -> Path:
 
     path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+REDIS_URL = os.environ.get("AUTOML_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server at 127.0.0.1:6379; missing, it skips, or fails with ``CI=true``."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        message = f"Redis at {REDIS_URL} is not reachable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL
+
+
+STARTED: list[subprocess.Popen[str]] = []  # processes tests started; see the fixture below
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    """Kill what a test started and left running (a failed assertion, a timeout): its
+    workers notice their conductor is gone and stop too (automl.parent)."""
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)

@@ -102,6 +102,13 @@ def test_pick_respects_constraints(swept: automl.Sweep) -> None:
     assert model.count_params() <= limit
     with pytest.raises(NoModelError):
         swept.pick(max_params=1)
+    fastest = min(t.latency_ms or 0 for t in swept.record(models=False).complete)
+    assert fastest > 0
+    quick = swept.pick_trial(max_latency_ms=fastest)
+    assert quick.latency_ms is not None and quick.latency_ms <= fastest
+    assert swept.pick(max_latency_ms=fastest).count_params() == quick.params_count
+    with pytest.raises(NoModelError):
+        swept.pick(max_latency_ms=fastest / 2)
 
 
 def test_cli_best_and_studies(swept: automl.Sweep) -> None:

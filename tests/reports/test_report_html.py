@@ -93,6 +93,30 @@ def test_user_strings_are_escaped(make_sweep, tmp_path):
     assert "Study &lt;script&gt;alert(1)&lt;/script&gt;" in page
     for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S):
         assert "<" not in block and ">" not in block
+    # Parsed as a browser tokenizes it: the hostile names add no element and no handler.
+    plain = make_sweep("plain", n_trials=12, activations=["relu", "tanh"], classes=["a", "b"])
+    same = write_report([plain.record()], tmp_path / "p.html").read_text(encoding="utf-8")
+    assert _tags(page) == _tags(same)
+    assert not [a for _, attrs in _elements(page) for a, _ in attrs if a.startswith("on")]
+
+
+def _elements(page: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, attrs))
+
+    Parser().feed(page)
+    return found
+
+
+def _tags(page: str) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(tag for tag, _ in _elements(page)))
 
 
 def test_two_hundred_trials_stay_small(make_sweep, tmp_path):

@@ -20,7 +20,7 @@ import pytest
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import counts
-from tests.conftest import tiny_spec, write_yaml
+from tests.conftest import STARTED, tiny_spec, write_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +38,15 @@ def slow_spec(tmp_path: Path) -> Path:
 
 def automl(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     extra = ["--no-report"] if args[0] == "tune" else []
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "automl", *args, *extra],
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    STARTED.append(proc)  # killed after the test if still running
+    return proc
 
 
 def trials_of(name: str, url: str) -> list[FrozenTrial]:
