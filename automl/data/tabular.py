@@ -28,7 +28,10 @@ def read_options(data: Any = None, source: str | None = None) -> dict[str, Any]:
     opts: dict[str, Any] = {"sep": sep, "encoding": getattr(data, "encoding", None) or "utf-8-sig"}
     opts["skipinitialspace"] = True
     if sep is None:
-        opts["engine"] = "python"  # sniffs , ; tab or |
+        sep = sniff_delimiter(source)
+        opts["sep"] = sep
+        if sep is None:
+            opts["engine"] = "python"  # lets pandas sniff what csv.Sniffer could not
     if getattr(data, "columns", None):
         opts["header"] = None  # a header-less file: data.columns names the columns
     return opts
@@ -76,23 +79,32 @@ def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def looks_like_csv(path: str) -> bool:
-    """Whether a file without a known extension holds delimited text (CSV, TSV...)."""
+def sniff_delimiter(path: str, *, min_lines: int = 1) -> str | None:
+    """The delimiter of a text table (one of , ; tab |) from its first lines, else None."""
     import csv
 
     try:
         with open(path, "rb") as f:
-            head = f.read(16384).decode("utf-8-sig")
+            head = f.read(16384).decode("utf-8-sig", errors="ignore")
+    except OSError:
+        return None
+    lines = [line for line in head.splitlines()[:20] if line.strip()]
+    if len(lines) < min_lines or "\x00" in head:
+        return None
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return None
+
+
+def looks_like_csv(path: str) -> bool:
+    """Whether a file without a known extension holds delimited text (CSV, TSV...)."""
+    try:
+        with open(path, "rb") as f:
+            f.read(16384).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return False
-    lines = [line for line in head.splitlines()[:20] if line.strip()]
-    if len(lines) < 2 or "\x00" in head:
-        return False
-    try:
-        csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
-    except csv.Error:
-        return False
-    return True
+    return sniff_delimiter(path, min_lines=2) is not None
 
 
 def load_csv(path: str, target: str | None, task: str | None, options: Any = None) -> RawData:

@@ -15,15 +15,7 @@ from tests.conftest import tiny_spec
 ROWS = [("39", "State-gov", "<=50K"), ("50", "Self-emp", ">50K"), ("38", "Private", "<=50K")]
 
 
-PIPE_BUG = (
-    "pandas' sep=None sniffs the header line with no delimiter list and can pick a letter "
-    "(automl/data/tabular.py read_options); remove this mark once it sniffs among , ; tab |"
-)
-
-
-@pytest.mark.parametrize(
-    "sep", [";", pytest.param("|", marks=pytest.mark.xfail(strict=True, reason=PIPE_BUG))]
-)
+@pytest.mark.parametrize("sep", [";", "|", "\t", ","])
 def test_semicolon_and_pipe_tables_are_sniffed(sep: str, tmp_path: Path) -> None:
     path = tmp_path / "adult.csv"
     path.write_text(sep.join(["age", "workclass", "Salary"]) + "\n")
