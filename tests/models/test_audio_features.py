@@ -42,7 +42,7 @@ def _spec(root: Path, **data: Any) -> Any:
             "model": {"family": "audio"},
             "search": {**FRONT, "n_layers": 1, "units": 4, "dense_units": 0},
             "augmentation": {"time_mask": 0.1, "freq_mask": 0.1, "time_shift": 0.1},
-            "training": {"max_epochs": 2, "patience": None},
+            "training": {"max_epochs": 1, "patience": None},
             "pruner": {"name": "none"},
             "keep": 2,
         }
