@@ -47,13 +47,24 @@ def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
 def train_once(
     spec: SweepSpec, data: Splits, hp: dict[str, Any], objective: Any, reporter: Any
 ) -> tuple[Any, Any]:
-    """Build, compile and fit one model on ``data``; returns (model, FitResult)."""
-    from automl import training
+    """Build, compile and fit one model on ``data``; returns (model, FitResult).
 
-    model = build(spec, data, hp)
-    training.compile_model(model, data.input_spec, hp)
+    A family with a feature front end trains only its body, on features computed once
+    per front-end setting (:mod:`automl.features`); the model returned is the whole one.
+    """
+    from automl import features, training
+
+    parts = features.parts_of(spec.model.family, hp, data.input_spec)
+    cached = parts is not None and parts.cacheable and spec.data.feature_cache
+    front_ms = 0.0
+    if parts is not None and cached:
+        model, net = parts.model, parts.body
+        data, front_ms = features.feed(parts.front, data)
+    else:
+        model = net = parts.model if parts is not None else build(spec, data, hp)
+    training.compile_model(net, data.input_spec, hp)
     fit = training.fit(
-        model,
+        net,
         data,
         hp,
         max_epochs=spec.training.max_epochs,
@@ -62,6 +73,9 @@ def train_once(
         reporter=reporter,
         no_progress_epochs=spec.training.no_progress_epochs,
     )
+    if net is not model:  # saved models keep their compile settings, as uncached ones do
+        training.compile_model(model, data.input_spec, hp)
+        fit.latency_ms += front_ms
     return model, fit
 
 

@@ -71,9 +71,11 @@ class DataSpec(Strict):
         Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]
     ] = (64, 64)
     color_mode: Literal["rgb", "grayscale"] = "rgb"
-    # Audio: resampled to sample_rate, padded or trimmed to duration seconds.
-    sample_rate: int = Field(16000, ge=100, le=384000)
+    # Audio: resampled to sample_rate (default: the files' lowest rate, at most 16000),
+    # padded or trimmed to duration seconds; feature_cache: spectrograms computed once.
+    sample_rate: int | None = Field(None, ge=100, le=384000)
     duration: float = Field(1.0, gt=0, le=600)
+    feature_cache: bool = True
     # Text: a text column tokenized into ids (0 padding, 1 out of vocabulary).
     text_column: str | None = None
     tokenize: Literal["words", "chars"] = "words"

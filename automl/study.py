@@ -92,6 +92,8 @@ def _fill(
         },
         records.CREATED: time.time(),
     }
+    if raw.kind == "audio":  # the rate the waveforms (and the models' inputs) are at
+        attrs[records.DATA]["sample_rate"] = int(raw.options["sample_rate"])
     if raw.kind == "text":
         attrs[records.TOKENIZER] = _store_tokenizer(store, split_id, raw, split)
     if raw.kind == "interactions":

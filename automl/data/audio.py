@@ -3,7 +3,9 @@
 A manifest is a CSV with a column of WAV paths (relative to the CSV's folder or absolute)
 and a label column (``data.target``, default label / target / class / y, else the last
 column). Recordings are mixed to mono, resampled to ``data.sample_rate`` and padded with
-silence or trimmed to ``data.duration`` seconds, as float32 in [-1, 1].
+silence or trimmed to ``data.duration`` seconds, as float32 in [-1, 1]. Without
+``data.sample_rate`` the rate is the lowest native rate among the files, at most
+:data:`MAX_AUTO_RATE`: no recording is upsampled unless asked.
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ from automl.errors import DataError
 if TYPE_CHECKING:
     from automl.data.raw import RawData
 
+MAX_AUTO_RATE = 16000  # the rate chosen when data.sample_rate is left out is at most this
+
 
 def read_wav(path: Path, rate: int, length: int) -> np.ndarray:
     """One recording: mono float32 at ``rate`` Hz, exactly ``length`` samples."""
+    return fit_wav(*read_native(path), rate, length)
+
+
+def read_native(path: Path) -> tuple[int, np.ndarray]:
+    """One recording at its own rate: (rate, mono float32 samples)."""
     from scipy.io import wavfile
-    from scipy.signal import resample_poly
 
     src_rate, x = wavfile.read(path)
     x = _to_float(np.asarray(x))
@@ -32,6 +40,13 @@ def read_wav(path: Path, rate: int, length: int) -> np.ndarray:
         x = x.mean(axis=1)
     if x.size == 0:
         raise ValueError("no samples")
+    return int(src_rate), x
+
+
+def fit_wav(src_rate: int, x: np.ndarray, rate: int, length: int) -> np.ndarray:
+    """Samples at ``src_rate`` resampled to ``rate``, padded or cut to ``length``."""
+    from scipy.signal import resample_poly
+
     if src_rate != rate:
         g = gcd(int(src_rate), int(rate))
         # The polyphase filter can overshoot a full-scale signal a little: clip it back.
@@ -39,6 +54,11 @@ def read_wav(path: Path, rate: int, length: int) -> np.ndarray:
     if len(x) >= length:
         return np.ascontiguousarray(x[:length], dtype="float32")
     return np.pad(x, (0, length - len(x))).astype("float32")
+
+
+def auto_rate(rates: list[int]) -> int:
+    """The rate used when none is asked: the lowest native one, at most MAX_AUTO_RATE."""
+    return min([*rates, MAX_AUTO_RATE])
 
 
 def _to_float(x: np.ndarray) -> np.ndarray:
@@ -102,17 +122,18 @@ def load(data: Any, task: str | None) -> RawData:
         paths, labels = list_class_files(source, AUDIO_EXTENSIONS)
     else:
         paths, labels = _manifest(data)
-    rate = int(data.sample_rate)
-    length = max(1, int(round(float(data.duration) * rate)))
 
-    def read(path: Path) -> np.ndarray:
+    def read(path: Path) -> tuple[int, np.ndarray]:
         if not path.is_file():
             raise FileNotFoundError(f"no such file (listed in {data.source})")
-        return read_wav(path, rate, length)
+        return read_native(path)
 
-    waves, kept, skipped = read_all(
+    native, kept, skipped = read_all(
         paths, read, skip_bad=data.skip_bad_files, what="WAV", source=str(data.source)
     )
+    rate = int(data.sample_rate or auto_rate([r for r, _ in native]))
+    length = max(1, int(round(float(data.duration) * rate)))
+    waves = [fit_wav(r, x, rate, length) for r, x in native]
     return labels_to_raw(
         np.stack(waves),
         [labels[i] for i in kept],

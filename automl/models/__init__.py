@@ -34,7 +34,7 @@ from automl.models.params import (
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["FAMILIES", "Family", "InputSpec", "build_model", "get_family"]
+__all__ = ["FAMILIES", "Family", "InputSpec", "Parts", "build_model", "build_parts", "get_family"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,25 @@ class InputSpec:
     n_users: int = 0
     n_items: int = 0
     categories: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A model made of a fixed feature front end and a trained body.
+
+    Attributes:
+        front: inputs -> features; no weights and no randomness, so its output for one
+            setting can be computed once and reused (:mod:`automl.features`).
+        body: features -> outputs; holds every trained layer.
+        model: the whole model, inputs -> outputs, calling ``front`` then ``body``.
+        cacheable: whether training the body on the front end's output trains ``model``
+            the same way (false when augmentation acts before the front end).
+    """
+
+    front: keras.Model
+    body: keras.Model
+    model: keras.Model
+    cacheable: bool
 
 
 _HEAD_PARAMS: dict[str, HParam] = {
@@ -204,3 +223,10 @@ def build_model(family: str, hp: dict[str, Any], spec: InputSpec) -> keras.Model
     module = importlib.import_module(fam.module)
     model: keras.Model = module.build(hp, spec)
     return model
+
+
+def build_parts(family: str, hp: dict[str, Any], spec: InputSpec) -> Parts | None:
+    """Front end, body and whole model of a family that declares a feature front end."""
+    module = importlib.import_module(get_family(family).module)
+    maker = getattr(module, "build_parts", None)
+    return None if maker is None else maker(hp, spec)
