@@ -16,8 +16,6 @@ from automl.errors import SpecError
 from automl.models import InputSpec, build_parts
 from automl.spec import validate_spec
 
-pytestmark = pytest.mark.backend
-
 FRONT = {"frame_length": 256, "frame_step": 128, "mel_bins": 16}
 
 
@@ -49,6 +47,7 @@ def _spec(root: Path, **data: Any) -> Any:
     )
 
 
+@pytest.mark.backend  # the cache and the waveform-in model on every backend
 def test_trials_share_features_and_saved_models_take_waveforms(tmp_path: Path) -> None:
     root = _wavs(tmp_path / "wav")
     features.clear()
@@ -83,6 +82,7 @@ def test_feature_cache_off_trains_the_whole_model(tmp_path: Path) -> None:
     assert sweep.best_trial.state == "COMPLETE"
 
 
+@pytest.mark.backend
 def test_cached_features_match_a_fresh_front_end_call() -> None:
     spec = InputSpec(shape=(2000,), task="classification", n_classes=3, sample_rate=8000)
     hp = {**FRONT, "body": "cnn", "n_layers": 1, "units": [4], "kernel_size": 3}
