@@ -6,7 +6,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -71,6 +71,13 @@ def write_yaml(path: Path, data: dict[str, Any] | str) -> Path:
 REDIS_URL = os.environ.get("AUTOML_TEST_REDIS", "redis://127.0.0.1:6379")
 
 
+def missing(message: str) -> NoReturn:
+    """A service or tool a test needs is missing: fail under ``CI=true``, else skip."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The Redis server at 127.0.0.1:6379; missing, it skips, or fails with ``CI=true``."""
@@ -79,10 +86,7 @@ def redis_url() -> str:
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001
-        message = f"Redis at {REDIS_URL} is not reachable: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"Redis at {REDIS_URL} is not reachable: {exc}")
     return REDIS_URL
 
 

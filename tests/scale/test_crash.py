@@ -20,7 +20,7 @@ import pytest
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import counts
-from tests.conftest import STARTED, tiny_spec, write_yaml
+from tests.conftest import STARTED, missing, tiny_spec, write_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -134,10 +134,7 @@ def postgres() -> str:
     try:
         sqlalchemy.create_engine(PG_URL).connect().close()
     except Exception as exc:  # noqa: BLE001
-        message = f"PostgreSQL at {PG_URL} is not reachable: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
     return PG_URL
 
 
