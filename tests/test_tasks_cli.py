@@ -1,8 +1,7 @@
-"""End to end: every ready task space sweeps 3 trials from the CLI on generated data.
-
-``tabular_csv_mlp`` runs exactly as shipped and through worker processes; the others run
-in-process on a copy with 2 epochs and small networks, since on 2 CPU cores TensorFlow's
-graph tracing of a large recurrent stack costs more than the training itself.
+"""Task spaces from the CLI on generated data: bad files, a family given the wrong data,
+and a text export that carries its tokenizer (in-process, on a small copy of the space).
+Every ready space's sweep, as shipped and through worker processes, is in
+``tests/test_shipped_spaces.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import optuna
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -27,39 +25,11 @@ FAST = {
     "training": {"max_epochs": 2, "patience": 1, "no_progress_epochs": 0},
     "pruner": {"name": "none"},
 }
-SMALL_RNN = {"n_layers": 1, "units": 16, "bidirectional": False}
-AUDIO_DATA = {"sample_rate": 8000, "duration": 0.5}
 # Per space: the data it gets, and changes to the shipped space (None: run as shipped).
 CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Any] | None]] = {
-    "tabular_csv_mlp": (lambda d: make.tabular_csv(d / "table.csv"), None),
     "text_conv1d": (
         lambda d: make.text_csv(d / "reviews.csv"),
         {**FAST, "search": {"n_layers": 1, "units": 16}},
-    ),
-    "text_lstm": (
-        lambda d: make.text_csv(d / "reviews.tsv", sep="\t"),
-        {**FAST, "search": {**SMALL_RNN, "embedding_dim": 16, "seq_len": 32}},
-    ),
-    "image_folder_cnn": (
-        lambda d: make.images(d / "photos", per_class=10),
-        {
-            **FAST,
-            "data": {"image_size": [16, 16]},
-            "search": {"n_layers": 2, "filters": 8},
-            "augmentation": {"rand_augment": 0},
-        },
-    ),
-    "audio_cnn": (
-        lambda d: make.audio(d / "recordings", per_class=8, seconds=0.5),
-        {**FAST, "data": AUDIO_DATA, "search": {"n_layers": 2, "units": 8}},
-    ),
-    "audio_rnn": (
-        lambda d: make.audio_manifest(d / "manifest", per_class=8),
-        {**FAST, "data": AUDIO_DATA, "search": SMALL_RNN},
-    ),
-    "sequence_lstm": (
-        lambda d: make.sequences_npz(d / "series.npz", steps=12),
-        {**FAST, "search": SMALL_RNN},
     ),
 }
 
@@ -82,28 +52,6 @@ def _space(name: str, changes: dict[str, Any] | None, folder: Path) -> str:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return str(path)
-
-
-def test_every_task_space_has_a_case() -> None:
-    tasks = {n for n in ready_spaces() if n.split("_")[0] in ("image", "audio", "text")}
-    tasks |= {"tabular_csv_mlp", "sequence_lstm"}
-    assert tasks <= set(CASES)
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_ready_space_sweeps_three_trials_from_the_cli(name: str, tmp_path: Path) -> None:
-    maker, changes = CASES[name]
-    data = maker(tmp_path)
-    space = _space(name, changes, tmp_path)
-    storage = tmp_path / "j.log"
-    args = ["tune", space, "--data", str(data), "--trials", "3", "--storage", str(storage)]
-    in_process = [] if changes is None else ["--in-process"]
-    result = CliRunner().invoke(app, [*args, "--study", name, *in_process])
-    assert result.exit_code == 0, result.output
-    backend = optuna.storages.journal.JournalFileBackend(str(storage))
-    study = optuna.load_study(study_name=name, storage=optuna.storages.JournalStorage(backend))
-    states = [t.state.name for t in study.trials]
-    assert len(states) == 3 and "COMPLETE" in states, states
 
 
 def test_bad_file_and_wrong_family_are_one_line_errors(tmp_path: Path) -> None:
