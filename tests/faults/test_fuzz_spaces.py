@@ -1,6 +1,7 @@
 """Hostile search-space files: ``automl spaces --validate`` answers ok or one line, never a
-traceback. 1,000 files: random edits of the shipped spaces and of a schema-shaped spec
-(values of every type in every field, unknown and deleted keys), and raw text damage."""
+traceback. 1,000 files: half generated from ``SweepSpec``'s JSON schema (every section and
+field, within and beyond its bounds), half random edits of the shipped spaces (values of
+every type in every field the schema names, unknown and deleted keys) and raw text damage."""
 
 from __future__ import annotations
 
@@ -15,39 +16,26 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from automl.cli import app
+from automl.spec import SweepSpec
 from tests.conftest import tiny_spec
 
 SPACES = sorted((Path(__file__).parents[2] / "search_spaces").glob("*.yaml"))
 BASES = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in SPACES] + [tiny_spec()]
-KEYS = sorted(
-    {
-        "low",
-        "high",
-        "log",
-        "step",
-        "choices",
-        "per_layer",
-        "when",
-        "name",
-        "source",
-        "target",
-        "family",
-        "max_epochs",
-        "patience",
-        "batch_size",
-        "seed",
-        "objectives",
-        "metric",
-        "direction",
-        "keep",
-        "enqueue",
-        "augment",
-        "kind",
-        "validation",
-        "test",
-        "search",
-    }
-)
+SCHEMA = SweepSpec.model_json_schema()
+DEFS = SCHEMA["$defs"]
+
+
+def _names(node: Any) -> set[str]:
+    """Every property name the schema declares, at any depth."""
+    if isinstance(node, list):
+        return set().union(*(_names(v) for v in node))
+    if not isinstance(node, dict):
+        return set()
+    own = set(node["properties"]) if isinstance(node.get("properties"), dict) else set()
+    return own.union(*(_names(v) for v in node.values()))
+
+
+KEYS = sorted(_names(SCHEMA))
 values = st.recursive(
     st.none()
     | st.booleans()
@@ -86,8 +74,58 @@ def _edit(doc: Any, path: tuple[Any, ...], value: Any, delete: bool) -> None:
         parent[path[-1]] = value
 
 
+def from_schema(node: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
+    """Values the JSON schema allows (bounds, enums, required and optional keys), with a
+    stray value of any type now and then, so both valid and nearly valid specs come out."""
+    if "$ref" in node:
+        return from_schema(DEFS[node["$ref"].rsplit("/", 1)[-1]], depth)
+    if "const" in node:
+        return st.just(node["const"])
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    options = node.get("anyOf") or node.get("oneOf")
+    if options:
+        return st.one_of([from_schema(o, depth) for o in options])
+    kind = node.get("type")
+    if kind == "object" and depth < 4:
+        props = node.get("properties") or {}
+        if props:
+            required = set(node.get("required", ()))
+            return st.fixed_dictionaries(
+                {k: from_schema(v, depth + 1) for k, v in props.items() if k in required},
+                optional={
+                    k: from_schema(v, depth + 1) for k, v in props.items() if k not in required
+                },
+            )
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            names = st.sampled_from(["n_layers", "units", "learning_rate", "x"]) | st.text(
+                max_size=6
+            )
+            return st.dictionaries(names, from_schema(extra, depth + 1), max_size=3)
+        return st.dictionaries(st.text(max_size=6), values, max_size=2)
+    if kind == "array" and depth < 5:
+        if "prefixItems" in node:
+            return st.tuples(*(from_schema(i, depth + 1) for i in node["prefixItems"])).map(list)
+        item = from_schema(node.get("items") or {}, depth + 1)
+        return st.lists(item, min_size=node.get("minItems", 0), max_size=4)
+    if kind in ("integer", "number"):
+        lo, hi = node.get("minimum"), node.get("maximum")
+        if kind == "integer":
+            return st.integers(lo, hi) | st.integers()
+        return st.floats(lo, hi, allow_nan=False) | st.floats()
+    simple = {"string": st.text(max_size=12), "boolean": st.booleans(), "null": st.none()}
+    return simple.get(kind, values) if isinstance(kind, str) else values
+
+
+SCHEMA_DOCS = from_schema(SCHEMA)
+
+
 @st.composite
 def documents(draw: st.DrawFn) -> str:
+    if draw(st.booleans()):  # half the files come from the schema itself
+        doc = draw(SCHEMA_DOCS)
+        return yaml.safe_dump(doc, allow_unicode=True)
     doc = copy.deepcopy(draw(st.sampled_from(BASES)))
     for _ in range(draw(st.integers(1, 4))):
         paths = _paths(doc)
