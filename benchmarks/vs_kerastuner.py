@@ -154,12 +154,15 @@ def run_automl(seed: int, budget_s: float, epochs: int, data: dict) -> dict:
     )
     start = time.perf_counter()
     # timeout: no new trial after it; the trial in flight ends within the budget's slack.
+    # test_data plays no part in choosing: trials, the best model and the ensemble's members
+    # are all chosen on validation.
     tuner.search(
         *data["train"],
         validation_data=data["validation"],
         epochs=epochs,
         callbacks=[early()],
         timeout=budget_s,
+        test_data=data["test"],  # automl evaluates and ensembles kept models only with a test split
     )
     seconds = time.perf_counter() - start
     record = tuner.sweep.record(models=False)
