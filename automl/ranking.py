@@ -9,7 +9,7 @@ and ``pick()`` always agree.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -66,11 +66,6 @@ class Objective:
         """Whether ``a`` is strictly better than ``b`` (anything beats a missing ``b``)."""
         return self.sort_key(a) < self.sort_key(b)
 
-    def best_index(self, values: Sequence[float]) -> int:
-        """Index of the best value (the first of equals)."""
-        keys = [self.sort_key(v) for v in values]
-        return keys.index(min(keys))
-
     def as_dict(self) -> dict[str, str]:
         return {"metric": self.metric, "direction": self.direction}
 
@@ -113,6 +108,25 @@ def rank_key(t: Ranked, objectives: Sequence[Objective]) -> tuple[float, float, 
         t.latency_ms or 0.0,
         t.number,
     )
+
+
+def best_epoch(history: Mapping[str, Sequence[float]], objective: Objective) -> int:
+    """The epoch whose weights a trial keeps: the best objective, then the lower validation
+    loss, then the earlier epoch (the tie rule of trials, applied to epochs).
+
+    Accuracy on a small validation split repeats from epoch to epoch; the first epoch to
+    touch the maximum is often an under-trained one, and a later epoch at the same accuracy
+    with a lower loss scores better on held-out data (benchmarks/research/FINDINGS.md §1b).
+    """
+    values = history.get(objective.metric) or []
+    losses = history.get("val_loss") or []
+    tie = objective.metric != "val_loss" and len(losses) == len(values)
+
+    def key(epoch: int) -> tuple[float, float, int]:
+        loss = losses[epoch] if tie and math.isfinite(losses[epoch]) else math.inf
+        return objective.sort_key(values[epoch]), loss, epoch
+
+    return min(range(len(values)), key=key)
 
 
 def _tie_loss(t: Ranked, objective: Objective) -> float:

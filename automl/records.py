@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,3 +330,13 @@ def _num(value: Any, kind: type) -> Any:
 
 def state_of(record: TrialRecord) -> TrialState:
     return TrialState[record.state]
+
+
+def history_at(trials: Iterable[FrozenTrial], key: str, epoch: int) -> list[float]:
+    """The stored per-epoch value ``key`` at 0-based ``epoch`` of each trial that has it."""
+    out = []
+    for t in trials:
+        curve = (t.user_attrs.get(HISTORY) or {}).get(key) or []
+        if len(curve) > epoch and isinstance(curve[epoch], int | float):
+            out.append(float(curve[epoch]))
+    return out

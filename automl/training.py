@@ -13,7 +13,7 @@ import numpy as np
 from automl import regimen
 from automl.errors import AutoMLError, TrialFailed, unknown_name
 from automl.models import InputSpec
-from automl.ranking import Objective
+from automl.ranking import Objective, best_epoch
 
 EVAL_BATCH = 256  # samples per batch for validation passes and test predictions
 
@@ -156,8 +156,49 @@ class EpochReporter(keras.callbacks.Callback):
         self._check_growth(epoch, loss)
         if self.reporter is not None and self.metric in logs:
             self.reporter.report(logs[self.metric], epoch)
-            if self.reporter.should_prune():
+            if self.reporter.should_prune() and not self.spared(epoch):
                 raise Pruned(epoch + 1)
+
+    def spared(self, epoch: int) -> bool:
+        """Whether a trial the pruner would stop goes on all the same (here: never)."""
+        return False
+
+
+class BestWeights(keras.callbacks.EarlyStopping):
+    """Early stopping on the objective that ends with the weights of :func:`best_epoch`.
+
+    Keras' ``restore_best_weights`` keeps the first epoch to reach the best value; among
+    epochs tied on the objective this keeps the one with the lowest validation loss, so the
+    kept weights, the trial's stored metrics and its rank all follow the one tie rule.
+    Patience counts as in Keras: a tie does not reset it.
+    """
+
+    def __init__(self, objective: Objective, patience: int) -> None:
+        super().__init__(
+            monitor=objective.metric,
+            mode=objective.mode,
+            patience=patience,
+            restore_best_weights=True,
+        )
+        self.objective = objective
+        self.best_weights: Any = None  # set by Keras in on_train_begin too
+        self.best_epoch = 0
+        self._history: dict[str, list[float]] = {}
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        super().on_train_begin(logs)
+        self._history = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        logs = logs or {}
+        for key in (self.monitor, "val_loss"):
+            self._history.setdefault(key, []).append(float(logs.get(key, math.nan)))
+        if self.best_weights is None or self.best_epoch == epoch:
+            return
+        if best_epoch(self._history, self.objective) == epoch:  # a tie, at a lower loss
+            self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
 
 
 @dataclass
@@ -201,12 +242,7 @@ def fit(
     tracker = EpochReporter(objective.metric, reporter, divergence_limit(spec), weight_limit(spec))
     limits = {"max_epochs": max_epochs, "no_progress_epochs": no_progress_epochs}
     before, after = regimen.callbacks(hp, data, objective=objective, patience=patience, **limits)
-    stopper = keras.callbacks.EarlyStopping(
-        monitor=objective.metric,
-        mode=objective.mode,
-        patience=patience if patience is not None else max_epochs,
-        restore_best_weights=True,
-    )
+    stopper = BestWeights(objective, patience if patience is not None else max_epochs)
     inputs: dict[str, Any] = {
         "x": data.x_train,
         "y": data.y_train,
@@ -255,7 +291,7 @@ def _result(history: dict[str, list[float]], objective: Objective) -> FitResult:
     values = history.get(objective.metric, [])
     if not values:
         raise TrialFailed("error", f"metric {objective.metric!r} was not computed")
-    best = objective.best_index(values)
+    best = best_epoch(history, objective)
     val = {k: v[best] for k, v in history.items() if k.startswith("val_")}
     return FitResult(history, best, val)
 

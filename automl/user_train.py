@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 
-from automl import training
+from automl import records, training
 from automl.errors import SpecError, TrialFailed
-from automl.ranking import Objective
+from automl.ranking import Objective, best_epoch
 from automl.user_model import UserBuild, UserCodeError, call_build, fit_override, load_build
 from automl.user_ref import PICKLED
 
@@ -129,6 +130,30 @@ class _Tracker(training.EpochReporter):
             )
         super().on_epoch_end(epoch, logs)
 
+    def spared(self, epoch: int) -> bool:
+        """A trial whose training side learns at least as well as the median completed
+        trial's at this epoch is not pruned for its validation side alone.
+
+        The user's model runs unchanged: with Keras' BatchNormalization momentum 0.99, say,
+        validation sits near chance for 5-8 epochs while training accuracy is already
+        0.95, and such trials were the best ones on digits (FINDINGS.md §8). A trial that
+        is not learning is still pruned.
+        """
+        train_key = self.metric.removeprefix("val_")
+        mine = self.history.get(train_key)
+        study = getattr(self.reporter, "study", None)
+        if train_key == self.metric or not mine or study is None:
+            return False
+        import optuna
+
+        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        theirs = records.history_at(done, train_key, epoch)
+        if not theirs:
+            return False
+        side = Objective.of(train_key)
+        best = mine[min(range(len(mine)), key=lambda e: side.sort_key(mine[e]))]
+        return not side.better(float(np.median(theirs)), best)
+
 
 def train(ctx: Context, trial: optuna.Trial) -> tuple[keras.Model, training.FitResult, dict]:
     """Build, compile when needed, fit and measure one trial of a build-function study."""
@@ -173,12 +198,7 @@ def _fit_kwargs(ctx: Context, code: UserCode, tracker: Any, objective: Objective
     max_epochs = ctx.spec.training.max_epochs
     patience = ctx.spec.training.patience
     # Last, so that whoever stops training, the model ends with its best epoch's weights.
-    best = keras.callbacks.EarlyStopping(
-        monitor=objective.metric,
-        mode=objective.mode,
-        patience=max_epochs if patience is None else patience,
-        restore_best_weights=True,
-    )
+    best = training.BestWeights(objective, max_epochs if patience is None else patience)
     data = ctx.splits
     kwargs = {k: v for k, v in code.fit_kwargs.items() if k not in OWN_FIT_KEYS}
     kwargs.setdefault("verbose", 0)
@@ -200,7 +220,7 @@ def _result(tracker: _Tracker, returned: Any, objective: Objective) -> training.
     if not history.get(objective.metric) and isinstance(returned, keras.callbacks.History):
         history = {k: [float(v) for v in vs] for k, vs in returned.history.items()}
     if history.get(objective.metric):
-        best = objective.best_index(history[objective.metric])
+        best = best_epoch(history, objective)
         val = {k: v[best] for k, v in history.items() if k.startswith("val_")}
         return training.FitResult(history, best, val)
     if isinstance(returned, dict) and objective.metric in returned:

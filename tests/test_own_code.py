@@ -358,3 +358,36 @@ def test_postgres_worker_processes_run_python_model_code(
         assert "accuracy" in sweep.test_metrics
     finally:
         optuna.delete_study(study_name=name, storage=postgres)
+
+
+def test_a_trial_whose_validation_lags_its_training_is_not_pruned() -> None:
+    """The median pruner stops a user's trial for a low val_accuracy only when its training
+    accuracy is below the completed trials' too (BatchNormalization's lagging statistics)."""
+    import optuna
+
+    from automl.records import HISTORY
+    from automl.training import Pruned
+    from automl.user_train import _Tracker
+
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=1)
+    )
+    done = study.ask()
+    for epoch, value in enumerate([0.8, 0.9]):
+        done.report(value, epoch)
+    done.set_user_attr(HISTORY, {"accuracy": [0.8, 0.9], "val_accuracy": [0.8, 0.9]})
+    study.tell(done, 0.9)
+
+    def epochs(train: list[float]) -> int:
+        tracker = _Tracker("val_accuracy", study.ask(), limit=float("inf"), check=True)
+        tracker.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+        for epoch, acc in enumerate(train):
+            logs = {"loss": 0.5, "accuracy": acc, "val_accuracy": 0.1}
+            try:
+                tracker.on_epoch_end(epoch, logs)
+            except Pruned:
+                return epoch + 1
+        return len(train)
+
+    assert epochs([0.85, 0.95]) == 2  # learns as well as the finished trial: goes on
+    assert epochs([0.3, 0.4]) == 1  # learns nothing either: pruned at once

@@ -9,8 +9,8 @@ import pytest
 from automl.data import Splits
 from automl.errors import TrialFailed
 from automl.models import InputSpec, build_model
-from automl.ranking import Objective
-from automl.training import Pruned, compile_model, exploded, fit, predict, score
+from automl.ranking import Objective, best_epoch
+from automl.training import BestWeights, Pruned, compile_model, exploded, fit, predict, score
 from tests.conftest import mlp_hp
 
 pytestmark = pytest.mark.backend
@@ -110,3 +110,28 @@ def test_rmsprop_takes_momentum_only_when_the_space_tunes_it() -> None:
     assert plain.momentum == 0.0  # Keras' default: SGD's 0.9 stalls RMSprop
     assert tuned.momentum == pytest.approx(0.5)
     assert sgd.momentum == pytest.approx(0.9)
+
+
+def test_epochs_tied_on_accuracy_keep_the_weights_of_the_lowest_validation_loss() -> None:
+    """The first epoch to touch the best accuracy is not kept when a later tie has a lower
+    loss: the kept weights, the stored epoch and its metrics follow the trial tie rule."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    stopper = BestWeights(Objective.of("val_accuracy"), patience=2)
+    stopper.set_model(model)
+    model.stop_training = False  # fit() sets it; here the epochs are driven by hand
+    stopper.on_train_begin()
+    history = {"val_accuracy": [0.5, 0.9, 0.9, 0.9, 0.8], "val_loss": [1.0, 0.5, 0.3, 0.4, 0.2]}
+    weights = []
+    for epoch in range(5):
+        model.set_weights([np.full((2, 1), float(epoch)), np.zeros(1)])
+        weights.append(model.get_weights())
+        logs = {k: v[epoch] for k, v in history.items()}
+        stopper.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    stopper.on_train_end()
+    assert epoch == 3  # patience counts from the first 0.9: ties do not extend training
+    np.testing.assert_array_equal(model.get_weights()[0], weights[2][0])
+    assert best_epoch(history, Objective.of("val_accuracy")) == 2
+    assert best_epoch(history, Objective.of("val_loss")) == 4
+    assert best_epoch({"val_accuracy": [0.9, 0.9]}, Objective.of("val_accuracy")) == 0
