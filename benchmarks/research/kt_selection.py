@@ -1,4 +1,4 @@
-"""E8: vs_kerastuner's HyperModel, random draws trained 30 epochs with val AND test recorded
+"""E9: vs_kerastuner's HyperModel, random draws trained 30 epochs with val AND test recorded
 every epoch (no early stopping), to replay epoch-choice and trial-choice rules offline.
 
 Usage: python benchmarks/research/kt_selection.py N OUT.jsonl [SEED]
