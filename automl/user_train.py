@@ -151,7 +151,7 @@ class _Tracker(training.EpochReporter):
         if not theirs:
             return False
         side = Objective.of(train_key)
-        best = mine[min(range(len(mine)), key=lambda e: side.sort_key(mine[e]))]
+        best = min(mine, key=side.sort_key)
         return not side.better(float(np.median(theirs)), best)
 
 
