@@ -26,7 +26,7 @@ with open(sys.argv[1]) as _f:
 COST = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
 
 
-def run(order, mode, budget, warm=1, startup=4, pct=50, max_trials=None):
+def run(order, mode, budget, warm=1, startup=4, max_trials=None):
     seen = []
     done = []
     spent = 0.0
@@ -46,8 +46,8 @@ def run(order, mode, budget, warm=1, startup=4, pct=50, max_trials=None):
             others = [(v[s], t[s]) for v, t in comp if len(v) > s]
             if not others:
                 continue
-            mv = np.percentile([o[0] for o in others], pct)
-            mt = np.percentile([o[1] for o in others], pct)
+            mv = np.median([o[0] for o in others])
+            mt = np.median([o[1] for o in others])
             cur = max(x["val_accuracy"] for x in r[: s + 1])
             curt = max(x["accuracy"] for x in r[: s + 1])
             if cur < mv and (mode == "median" or curt < mt):
