@@ -9,9 +9,9 @@ _env.quiet()
 
 from automl.api import Sweep, load  # noqa: E402
 from automl.errors import AutoMLError  # noqa: E402
-from automl.records import StudyRecord, TrialRecord  # noqa: E402
-from automl.spaces import load_spec  # noqa: E402
-from automl.spec import SweepSpec  # noqa: E402
+from automl.search.catalog import load_spec  # noqa: E402
+from automl.search.spec import SweepSpec  # noqa: E402
+from automl.store.records import StudyRecord, TrialRecord  # noqa: E402
 from automl.sweeps import compare, studies, tune  # noqa: E402
 from automl.tuner import Tuner  # noqa: E402
 

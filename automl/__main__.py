@@ -1,6 +1,6 @@
 """``python -m automl``."""
 
-from automl.cli import main
+from automl.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 import optuna
 import pandas as pd
 
-from automl import ranking, records, storage
-from automl.context import spec_of, splits_of
+from automl import ranking
 from automl.data.text import save_tokenizer
 from automl.errors import AutoMLError, NoModelError
-from automl.leaderboard import leaderboard
 from automl.ranking import Objective
-from automl.records import StudyRecord, TrialRecord
 from automl.reports import write_report
-from automl.spec import SweepSpec
+from automl.reports.leaderboard import leaderboard
+from automl.search.spec import SweepSpec
+from automl.store import records, storage
+from automl.store.records import StudyRecord, TrialRecord
+from automl.study.context import spec_of, splits_of
 
 if TYPE_CHECKING:
     import keras
@@ -38,7 +39,7 @@ class Sweep:
     """
 
     def __init__(self, study_name: str, storage: str | None = None) -> None:
-        from automl.storage import storage_url
+        from automl.store.storage import storage_url
 
         self.study_name = study_name
         self.storage = storage_url(storage)
@@ -57,7 +58,7 @@ class Sweep:
         return self._study
 
     def record(self, *, models: bool = True) -> StudyRecord:
-        """The study as it is stored now: every trial, typed (see :mod:`automl.records`)."""
+        """The study as it is stored now: every trial, typed (see :mod:`automl.store.records`)."""
         return records.read_study(self.study, self.storage, models=models)
 
     @property
@@ -147,7 +148,7 @@ class Sweep:
         ``k=None``: the members the sweep chose greedily on validation (whose test metrics
         are ``test_metrics["ensemble"]``); ``k``: the top ``k`` kept models, equal weights.
         """
-        from automl import ensemble
+        from automl.study import ensemble
 
         record = self.record()
         if k is None:
@@ -249,7 +250,7 @@ class Sweep:
         without train interactions gets the most popular items (score NaN), or a
         DataError with ``cold_start=False``. The study's data source must be readable.
         """
-        from automl import recommend
+        from automl.training import recommend
 
         info = splits_of(self.study, self.storage).interactions
         if info is None:

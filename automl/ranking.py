@@ -77,7 +77,7 @@ def default_objectives(directions: Sequence[str]) -> list[Objective]:
 
 
 class Ranked(Protocol):
-    """What ranking needs of a trial (a :class:`~automl.records.TrialRecord` has it)."""
+    """What ranking needs of a trial (a :class:`~automl.store.records.TrialRecord` has it)."""
 
     @property
     def number(self) -> int: ...

@@ -14,19 +14,21 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from automl import ranking, records, runner
+from automl import ranking
 from automl.api import Sweep
-from automl.devices import plan
 from automl.errors import AutoMLError
 from automl.options import DEFAULTS, TRIALS, RunOptions
-from automl.overrides import apply as apply_overrides
-from automl.records import TrialRecord
 from automl.reports import write_report
-from automl.spaces import load_spec
-from automl.spec import SweepSpec
-from automl.storage import check_new, free_name, open_storage, storage_url
-from automl.study import create
-from automl.user_spec import is_user_code, spec_for
+from automl.run import conductor as runner
+from automl.run.devices import plan
+from automl.search.catalog import load_spec
+from automl.search.overrides import apply as apply_overrides
+from automl.search.spec import SweepSpec
+from automl.store import records
+from automl.store.records import TrialRecord
+from automl.store.storage import check_new, free_name, open_storage, storage_url
+from automl.study.create import create
+from automl.usercode.spec import is_user_code, spec_for
 
 log = logging.getLogger("automl")
 
@@ -61,7 +63,7 @@ def tune(
     Args:
         space: a ready space's name, a YAML path, or a :class:`SweepSpec`; with ``resume``,
             the name of the study to continue. Or your own model code: a KerasTuner build
-            function or HyperModel, or ``"file.py:fn"`` (see :mod:`automl.user_spec`).
+            function or HyperModel, or ``"file.py:fn"`` (see :mod:`automl.usercode.spec`).
         trials: trials to run in this call (``None``: until ``timeout``).
         study: the study name; by default the space's name (``-2``, ``-3``... if taken).
         storage: an Optuna storage URL; default ``$AUTOML_STORAGE`` or the embedded file.
@@ -73,7 +75,7 @@ def tune(
         overrides: dotted spec fields to replace, ``{"training.max_epochs": 10}``
             (``--set``); validated like the file and shown in the report.
         resume: continue the existing study; trial numbers go on.
-        on_trial: called after every trial with its :class:`~automl.records.TrialRecord`.
+        on_trial: called after every trial with its :class:`~automl.store.records.TrialRecord`.
         on_start: called with the study name once the study is ready, before any trial.
         report: write an HTML report when the sweep ends: True for
             ``reports/<study>.html``, or a path.

@@ -21,7 +21,7 @@ from automl.errors import AutoMLError, SpecError, StudyNotFoundError
 from automl.options import DEFAULTS
 from automl.ranking import ranked
 from automl.sweeps import tune
-from automl.user_spec import code_name, spec_for
+from automl.usercode.spec import code_name, spec_for
 
 # KerasTuner options with no automl meaning: accepted only at their harmless defaults.
 _IGNORED = {"logger": None, "tuner_id": None, "executions_per_trial": 1, "max_model_size": None}
@@ -152,7 +152,7 @@ class Tuner:
 
     def _done_trials(self) -> int | None:
         """Trials the stored study has (None: no study yet, or overwrite asked)."""
-        from automl.storage import delete_study_if_exists
+        from automl.store.storage import delete_study_if_exists
 
         Path(self.storage).parent.mkdir(parents=True, exist_ok=True)
         if self.overwrite:
@@ -172,7 +172,7 @@ class Tuner:
 
     def get_best_hyperparameters(self, num_trials: int = 1) -> list[Any]:
         """``keras_tuner.HyperParameters`` of the best trials (``.values``, ``.get(name)``)."""
-        from automl.hp import OptunaHyperParameters
+        from automl.usercode.hp import OptunaHyperParameters
 
         record = self.sweep.record(models=False)
         best = ranked(record.complete, record.objectives)[:num_trials]
@@ -195,7 +195,7 @@ class Tuner:
 
     def search_space_summary(self) -> None:
         """Print the hyperparameters one build declares (KerasTuner's format)."""
-        from automl.user_spec import dry_space
+        from automl.usercode.spec import dry_space
 
         exists = self._exists()
         entries = dry_space(self.hypermodel, self.sweep.study if exists else None, self.storage)

@@ -31,9 +31,9 @@ MODES = {"16k, no cache": (16000, False), "8k, no cache": (None, False), "8k, ca
 
 def run(data: Path, mode: str, trials: int, max_epochs: int | None, folder: Path) -> dict:
     import automl
-    from automl import features
-    from automl.spaces import ready_spaces
-    from automl.spec import validate_spec
+    from automl.search.catalog import ready_spaces
+    from automl.search.spec import validate_spec
+    from automl.training import frontend_cache as features
 
     raw = yaml.safe_load(ready_spaces()["audio_cnn"].read_text(encoding="utf-8"))
     rate, cache = MODES[mode]

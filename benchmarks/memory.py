@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 
 import automl
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
 
 SPEC = {
     "name": "memory",

@@ -78,7 +78,7 @@ def spec_dict(epochs: int) -> dict:
 
 def run_automl(epochs: int) -> float:
     import automl
-    from automl.spec import validate_spec
+    from automl.search.spec import validate_spec
 
     imported = time.time()
     spec = validate_spec(spec_dict(epochs))

@@ -25,8 +25,8 @@ import numpy as np
 import automl
 from automl.api import splits_of
 from automl.data.make_interactions import generate
-from automl.recommend import hit_rate, ranks
-from automl.spaces import load_spec
+from automl.search.catalog import load_spec
+from automl.training.recommend import hit_rate, ranks
 
 
 def bias_baseline(splits: Any, damping: float = 10.0) -> float:

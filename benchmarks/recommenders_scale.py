@@ -26,9 +26,9 @@ import keras
 from automl.data import load_source, prepare, split_raw
 from automl.data.make_interactions import generate
 from automl.models import build_model
-from automl.recommend import fit_inputs
-from automl.spec import DataSpec
-from automl.training import compile_model
+from automl.search.spec import DataSpec
+from automl.training.fit import compile_model
+from automl.training.recommend import fit_inputs
 
 HP = {"embedding_dim": 32, "n_layers": 1, "units": [32], "activation": "relu", "dropout": 0.0}
 HP |= {"l2": 1e-6, "negatives": 1, "learning_rate": 1e-3, "optimizer": "adam", "batch_size": 4096}

@@ -25,9 +25,9 @@ from pathlib import Path
 
 def breakdown(url: str) -> dict[str, float]:
     """Seconds of each step of a report, in this process (imports already paid)."""
-    from automl import records, storage
     from automl.reports import html
     from automl.reports.collect import collect
+    from automl.store import records, storage
 
     marks = [time.perf_counter()]
     study = storage.load_study("scale", storage.open_storage(url), url)

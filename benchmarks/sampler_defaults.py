@@ -45,7 +45,7 @@ def _factory(options: dict[str, Any]) -> Any:
 
 def run(space: str, setting: str, seed: int, trials: int, url: str) -> dict[str, Any]:
     import automl
-    from automl import study
+    from automl.study import create as study
 
     study.SAMPLERS["tpe"] = _factory(SETTINGS[setting])
     start = time.perf_counter()

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 import automl
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
 
 
 def spec(epochs: int) -> dict:

@@ -39,7 +39,7 @@ BEFORE = {"digits_cnn": Path(__file__).parent / "data" / "digits_cnn_before.yaml
 
 def run(space: str, setting: str, seed: int, args: argparse.Namespace, url: str) -> dict:
     import automl
-    from automl.spaces import load_spec
+    from automl.search.catalog import load_spec
 
     changes: dict[str, Any] = dict(NEW if setting == "new" else BASELINE)
     if args.max_epochs:

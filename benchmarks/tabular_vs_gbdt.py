@@ -97,8 +97,8 @@ def run_automl(path: Path, trials: int, seed: int, url: str) -> tuple[Any, float
 
 
 def split_of(sweep: Any) -> dict[str, np.ndarray]:
-    from automl import storage
     from automl.data.split import from_bytes
+    from automl.store import storage
 
     record = sweep.record(models=False)
     store = storage.artifact_store(sweep.storage, create=False)

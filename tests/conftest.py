@@ -37,8 +37,8 @@ def mlp_hp(**changes: Any) -> dict[str, Any]:
     """Every mlp and training hyperparameter at its default, with ``changes`` applied."""
     import optuna
 
-    from automl.space import suggest
-    from automl.spec import validate_spec
+    from automl.search.spec import validate_spec
+    from automl.search.suggest import suggest
 
     spec = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
     hp = suggest(optuna.trial.FixedTrial({}), spec)
@@ -96,7 +96,7 @@ STARTED: list[subprocess.Popen[str]] = []  # processes tests started; see the fi
 @pytest.fixture(autouse=True)
 def _no_process_outlives_its_test() -> Iterator[None]:
     """Kill what a test started and left running (a failed assertion, a timeout): its
-    workers notice their conductor is gone and stop too (automl.parent)."""
+    workers notice their conductor is gone and stop too (automl.run.parent_watch)."""
     yield
     while STARTED:
         proc = STARTED.pop()

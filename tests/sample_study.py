@@ -22,8 +22,8 @@ from optuna.distributions import (
 )
 from optuna.trial import FrozenTrial, TrialState
 
-from automl import records
 from automl.ranking import Objective
+from automl.store import records
 
 ACTIVATIONS = ("relu", "gelu", "tanh")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -56,8 +56,8 @@ def make_study(
         classes: class names (classification).
         seed: random seed.
     """
-    from automl.spec import validate_spec
-    from automl.storage import open_storage
+    from automl.search.spec import validate_spec
+    from automl.store.storage import open_storage
 
     rng = random.Random(seed)
     metric = "val_accuracy" if task == "classification" else "val_loss"

@@ -95,7 +95,9 @@ def test_reports_read_records_never_the_api() -> None:
     graph = _graph(type_only_too=True)
     for name, deps in graph.items():
         if name.startswith("automl.reports"):
-            assert not {d for d in deps if d in ("automl.api", "automl.sweeps", "automl.cli")}, name
+            assert not {
+                d for d in deps if d in ("automl.api", "automl.sweeps", "automl.cli.main")
+            }, name
 
 
 def test_no_module_over_400_lines() -> None:
@@ -122,7 +124,9 @@ def test_no_function_over_60_lines_without_a_reason() -> None:
 
 
 def test_registries_hold_exactly_the_names_the_spec_validates() -> None:
-    from automl import data, spec, study
+    from automl import data
+    from automl.search import spec
+    from automl.study import create as study
 
     assert set(study.SAMPLERS) == set(spec.SAMPLER_NAMES)
     assert set(study.PRUNERS) == set(spec.PRUNER_NAMES)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from automl.cli import app
+from automl.cli.main import app
 from tests.conftest import tiny_spec, write_yaml
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ import pytest
 
 from automl.data import load_source, make_split, prepare
 from automl.errors import DataError
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
 from tests.conftest import tiny_spec
 
 

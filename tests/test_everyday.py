@@ -12,12 +12,12 @@ import optuna
 import pytest
 from typer.testing import CliRunner
 
-from automl.cli import app
+from automl.cli.main import app
+from automl.cli.trial_log import TrialLog
 from automl.errors import StorageError
 from automl.ranking import Objective
-from automl.records import EPOCH, WORKER, TrialRecord
-from automl.storage import open_storage
-from automl.trial_log import TrialLog
+from automl.store.records import EPOCH, WORKER, TrialRecord
+from automl.store.storage import open_storage
 from tests.conftest import tiny_spec, write_yaml
 
 runner = CliRunner()
@@ -211,7 +211,7 @@ def test_missing_redis_driver_names_the_extra() -> None:
 
     code = (
         "import sys; sys.modules['redis'] = None\n"
-        "from automl.storage import open_storage\n"
+        "from automl.store.storage import open_storage\n"
         "open_storage('redis://:s3cret@127.0.0.1:6379')\n"
     )
     root = str(Path(__file__).resolve().parents[1])

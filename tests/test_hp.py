@@ -1,4 +1,4 @@
-"""KerasTuner build functions driven by Optuna trials through automl.hp."""
+"""KerasTuner build functions driven by Optuna trials through automl.usercode.hp."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import optuna
 import pytest
 
 from automl.errors import SpecError
-from automl.hp import (
+from automl.usercode.hp import (
     HyperParameterError,
     OptunaHyperParameters,
     compile_options,

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import automl
-from automl.cli import app
+from automl.cli.main import app
 from tests.reports.test_browser import check_page, chromium  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 import automl
-from automl import evaluate, storage
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
+from automl.store import storage
+from automl.study import evaluate
 from tests.conftest import tiny_spec
 
 
@@ -39,7 +40,7 @@ def test_finalize_matches_the_saved_models(tmp_path: Path) -> None:
     number = sweep.best_trial.number
     cached = dict(sweep.test_metrics)
     sweep.study.set_user_attr(f"test_metrics:{number}", None)  # as if never evaluated
-    from automl.context import open_context
+    from automl.study.context import open_context
 
     results = evaluate.finalize(open_context(sweep.study_name, url))
     assert results[str(number)] == pytest.approx(cached, rel=1e-5)
@@ -68,7 +69,7 @@ def test_early_workers_run_the_new_study(tmp_path: Path) -> None:
 def test_cached_outputs_never_cross_storages(tmp_path: Path) -> None:
     # Two storages each hold a study with id 0 and trials 0 and 1; this process trained
     # the first one's models, a worker process the second's.
-    from automl.context import open_context
+    from automl.study.context import open_context
 
     spec = validate_spec(tiny_spec(training={"max_epochs": 1}, keep=2))
     a = automl.tune(spec, trials=2, storage=str(tmp_path / "a.log"), in_process=True)

@@ -18,7 +18,7 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from typer.testing import CliRunner
 
 import automl
-from automl.cli import app
+from automl.cli.main import app
 from examples.keras_tuner_script import build_model as getting_started
 from tests.conftest import write_yaml
 from tests.scale import test_crash
@@ -221,7 +221,7 @@ def test_missing_objective_metric_is_named(storage: str) -> None:
         return model
 
     spec = {"metric": "val_auc", "direction": "maximize"}
-    from automl.user_spec import spec_for
+    from automl.usercode.spec import spec_for
 
     made = spec_for(build, data=_digits(200), url=storage, objective=spec)
     sweep = automl.tune(made, trials=1, storage=storage, in_process=True)
@@ -365,9 +365,9 @@ def test_a_trial_whose_validation_lags_its_training_is_not_pruned() -> None:
     accuracy is below the completed trials' too (BatchNormalization's lagging statistics)."""
     import optuna
 
-    from automl.records import HISTORY
-    from automl.training import Pruned
-    from automl.user_train import _Tracker
+    from automl.store.records import HISTORY
+    from automl.training.fit import Pruned
+    from automl.usercode.train import _Tracker
 
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=1)

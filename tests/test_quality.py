@@ -9,14 +9,15 @@ import keras
 import numpy as np
 import pytest
 
-from automl import ensemble, regimen
 from automl.data import Splits
 from automl.errors import SpecError, TrialStopped
-from automl.folds import fold_splits
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective
-from automl.spec import validate_spec
-from automl.training import compile_model, fit
+from automl.search.spec import validate_spec
+from automl.study import ensemble
+from automl.training import callbacks as regimen
+from automl.training.fit import compile_model, fit
+from automl.training.folds import fold_splits
 from tests.conftest import mlp_hp, tiny_spec
 
 

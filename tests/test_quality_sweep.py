@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import automl
-from automl import regimen
-from automl.cli import app
-from automl.spec import validate_spec
+from automl.cli.main import app
+from automl.search.spec import validate_spec
+from automl.training import callbacks as regimen
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -146,8 +146,8 @@ def test_a_sweep_that_cannot_learn_prunes_with_reason_no_progress(
 
     import pandas as pd
 
+    from automl.cli.trial_log import TrialLog
     from automl.reports.collect import collect_study
-    from automl.trial_log import TrialLog
 
     rng = np.random.default_rng(0)  # labels independent of the features: nothing to learn
     table = pd.DataFrame(rng.normal(size=(1500, 4)), columns=list("abcd"))

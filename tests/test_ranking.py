@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from automl.ranking import Objective, best, kept, pareto_front, pick, ranked
-from automl.records import TrialRecord
+from automl.store.records import TrialRecord
 
 MAX = [Objective.of("val_accuracy")]
 MIN = [Objective.of("val_loss")]

@@ -14,7 +14,7 @@ from automl.data import infer_kind, load_source, prepare, split_raw
 from automl.data.interactions import N_NEGATIVES, contains, keys
 from automl.data.make_interactions import generate
 from automl.errors import DataError
-from automl.spec import DataSpec
+from automl.search.spec import DataSpec
 
 
 def _data(source: Path, **fields: Any) -> DataSpec:
@@ -132,7 +132,7 @@ def test_candidates_are_items_the_user_never_touched(implicit: Path) -> None:
 def test_generated_implicit_data_has_taste_beyond_popularity(tmp_path: Path) -> None:
     """Item-to-item co-occurrence (per-user taste) ranks held-out items clearly better
     than popularity, while popularity alone stays a strong baseline, as on MovieLens."""
-    from automl.recommend import hit_rate, ranks
+    from automl.training.recommend import hit_rate, ranks
 
     path = _write(tmp_path / "c.csv", generate(300, 400, 24_000, implicit=True, seed=5))
     data = _data(path)
@@ -153,7 +153,7 @@ def test_generated_implicit_data_has_taste_beyond_popularity(tmp_path: Path) -> 
 
 
 def test_negative_sampling_skips_train_positives(implicit: Path) -> None:
-    from automl.recommend import NegativeSampling
+    from automl.training.recommend import NegativeSampling
 
     data = _data(implicit)
     raw = load_source(data)
@@ -184,7 +184,7 @@ def _slow_metrics(scores: np.ndarray, k: int) -> tuple[float, float]:
 
 @pytest.mark.parametrize("k", [1, 3, 10])
 def test_ranking_metrics_agree_with_a_slow_reference(k: int) -> None:
-    from automl.recommend import hit_rate, ndcg, ranks
+    from automl.training.recommend import hit_rate, ndcg, ranks
 
     rng = np.random.default_rng(k)
     scores = rng.integers(0, 12, size=(40, 1 + 20)).astype("float32")  # many ties
@@ -194,7 +194,7 @@ def test_ranking_metrics_agree_with_a_slow_reference(k: int) -> None:
 
 
 def test_ranking_metrics_on_hand_made_rows() -> None:
-    from automl.recommend import hit_rate, ndcg, ranks
+    from automl.training.recommend import hit_rate, ndcg, ranks
 
     rank = ranks(np.array([[0.9, 0.1, 0.2], [0.1, 0.5, 0.9], [0.3, 0.3, 0.3]]))
     assert rank.tolist() == [0.0, 2.0, 1.0]  # a constant model is not ranked first
@@ -204,7 +204,7 @@ def test_ranking_metrics_on_hand_made_rows() -> None:
 
 def test_objective_k_and_directions() -> None:
     from automl.ranking import Objective
-    from automl.spec import ObjectiveSpec
+    from automl.search.spec import ObjectiveSpec
 
     assert ObjectiveSpec(metric="val_hr@10", k=5).resolve() == Objective("val_hr@5", "maximize")
     assert Objective.of("val_ndcg@20").maximize and not Objective.of("val_rmse").maximize
@@ -212,8 +212,8 @@ def test_objective_k_and_directions() -> None:
 
 def test_ranking_objectives_only_for_implicit_interactions(implicit: Path, tmp_path: Path) -> None:
     from automl.errors import SpecError
-    from automl.spec import validate_spec
-    from automl.study import create
+    from automl.search.spec import validate_spec
+    from automl.study.create import create
 
     url = str(tmp_path / "j.log")
     data = {"source": str(implicit), "kind": "interactions"}

@@ -13,9 +13,9 @@ import yaml
 from typer.testing import CliRunner
 
 import automl
-from automl.cli import app
+from automl.cli.main import app
 from automl.data.make_interactions import generate
-from automl.spaces import ready_spaces
+from automl.search.catalog import ready_spaces
 
 pytestmark = pytest.mark.slow
 

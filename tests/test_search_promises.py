@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from automl import study, sweeps
-from automl.spec import validate_spec
+from automl import sweeps
+from automl.search.spec import validate_spec
+from automl.study import create as study
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -130,7 +131,7 @@ def test_a_sampler_whose_package_is_missing_is_one_line(
 
     from typer.testing import CliRunner
 
-    from automl.cli import app
+    from automl.cli.main import app
     from tests.conftest import write_yaml
 
     real = importlib.util.find_spec

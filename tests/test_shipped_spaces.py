@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 import automl
-from automl.cli import app
+from automl.cli.main import app
 from automl.data.make_interactions import generate
-from automl.records import WORKER
-from automl.spaces import load_spec, ready_spaces
+from automl.search.catalog import load_spec, ready_spaces
+from automl.store.records import WORKER
 from tests.data import make
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optuna
 
-from automl.space import grid, suggest
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
+from automl.search.suggest import grid, suggest
 from tests.conftest import tiny_spec
 
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from automl.errors import SpecError
-from automl.spaces import load_spec, ready_spaces
-from automl.spec import validate_spec
-from automl.spec_params import CategoricalParam, FixedParam, FloatParam, IntParam
+from automl.search.catalog import load_spec, ready_spaces
+from automl.search.params import CategoricalParam, FixedParam, FloatParam, IntParam
+from automl.search.spec import validate_spec
 from tests.conftest import tiny_spec, write_yaml
 
 

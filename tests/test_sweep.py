@@ -10,10 +10,10 @@ from optuna.trial import TrialState
 from typer.testing import CliRunner
 
 import automl
-from automl.cli import app
+from automl.cli.main import app
 from automl.errors import NoModelError, StudyExistsError
-from automl.spec import validate_spec
-from automl.storage import artifact_dir
+from automl.search.spec import validate_spec
+from automl.store.storage import artifact_dir
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow

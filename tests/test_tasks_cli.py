@@ -14,8 +14,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from automl.cli import app
-from automl.spaces import ready_spaces
+from automl.cli.main import app
+from automl.search.catalog import ready_spaces
 from tests.data import make
 
 pytestmark = pytest.mark.slow

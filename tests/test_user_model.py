@@ -1,4 +1,4 @@
-"""Loading and calling the user's KerasTuner code through automl.user_model."""
+"""Loading and calling the user's KerasTuner code through automl.usercode.build."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import optuna
 import pytest
 
 from automl.errors import SpecError, TrialFailed
-from automl.hp import OptunaHyperParameters
-from automl.user_model import UserBuild, call_build, fit_override, load_build
+from automl.usercode.build import UserBuild, call_build, fit_override, load_build
+from automl.usercode.hp import OptunaHyperParameters
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -144,7 +144,7 @@ READERS: dict[str, Callable[[Any, str | None], RawData]] = {
 
 
 def load_source(data: Any, task: str | None = None, artifacts: Any = None) -> RawData:
-    """Read the samples a :class:`~automl.spec.DataSpec` points at.
+    """Read the samples a :class:`~automl.search.spec.DataSpec` points at.
 
     ``artifacts``: the study's artifact store, where ``kind: arrays`` samples are kept.
     """

@@ -72,7 +72,7 @@ class Parts:
 
     Attributes:
         front: inputs -> features; no weights and no randomness, so its output for one
-            setting can be computed once and reused (:mod:`automl.features`).
+            setting can be computed once and reused (:mod:`automl.training.frontend_cache`).
         body: features -> outputs; holds every trained layer.
         model: the whole model, inputs -> outputs, calling ``front`` then ``body``.
         cacheable: whether training the body on the front end's output trains ``model``

@@ -10,7 +10,8 @@ Inputs are waveforms (samples,) in [-1, 1] at ``InputSpec.sample_rate``. The mod
   augmentation (time shift, time and frequency masks), then the CNN or RNN and the head.
 
 Since the front end has no weights and no randomness, its output for a front-end setting
-is computed once and the body trains on it (:mod:`automl.features`); the saved model is
+is computed once and the body trains on it (:mod:`automl.training.frontend_cache`); the
+saved model is
 the whole, waveform-in model whose ``body`` holds the trained layers. Added noise acts on
 the waveform before the front end, so a trial that uses it trains the whole model.
 """
@@ -21,10 +22,10 @@ from typing import Any
 
 import keras
 
-from automl.augment import spectrogram_augmentation, waveform_augmentation
 from automl.errors import DataError
 from automl.models import InputSpec, Parts
-from automl.models._common import conv_stack, finish, recurrent_stack
+from automl.models.augment import spectrogram_augmentation, waveform_augmentation
+from automl.models.blocks import conv_stack, finish, recurrent_stack
 from automl.models.cnn import flatten_2d
 
 DEFAULT_RATE = 16000

@@ -6,10 +6,10 @@ from typing import Any
 
 import keras
 
-from automl.augment import image_augmentation
 from automl.errors import DataError
 from automl.models import InputSpec
-from automl.models._common import conv_stack, finish
+from automl.models.augment import image_augmentation
+from automl.models.blocks import conv_stack, finish
 
 
 def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:

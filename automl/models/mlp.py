@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from automl.models import InputSpec
-from automl.models._common import dense_block, head
+from automl.models.blocks import dense_block, head
 
 ONEHOT_MAX = 50  # one-hot columns of a category column at most (as the data layer's)
 

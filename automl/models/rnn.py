@@ -6,9 +6,9 @@ from typing import Any
 
 import keras
 
-from automl.augment import sequence_augmentation
 from automl.models import InputSpec
-from automl.models._common import as_sequence, finish, recurrent_stack
+from automl.models.augment import sequence_augmentation
+from automl.models.blocks import as_sequence, finish, recurrent_stack
 
 
 def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:

@@ -14,7 +14,7 @@ import keras
 
 from automl.errors import DataError
 from automl.models import InputSpec
-from automl.models._common import conv_stack, dense_block, finish, recurrent_stack
+from automl.models.blocks import conv_stack, dense_block, finish, recurrent_stack
 
 
 def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:

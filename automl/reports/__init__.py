@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from automl.records import StudyRecord
+    from automl.store.records import StudyRecord
 
 DEFAULT_DIR = Path("reports")
 
@@ -26,7 +26,7 @@ def write_report(studies: Sequence[StudyRecord], path: str | Path | None = None)
     """Write one HTML file about one study, or comparing several; returns its path.
 
     Args:
-        studies: the studies' records (:func:`automl.records.read_study`); two or more
+        studies: the studies' records (:func:`automl.store.records.read_study`); two or more
             add a comparison section.
         path: the file to write (parent folders are created); an existing folder gets
             the default file name inside; None: :func:`default_path`.

@@ -1,8 +1,8 @@
 """Compute what a report shows: plain dataclasses built from study records, no drawing.
 
-``collect(records)`` turns :class:`~automl.records.StudyRecord` objects into a
+``collect(records)`` turns :class:`~automl.store.records.StudyRecord` objects into a
 :class:`ReportData`; the figure and page code take only that object. Nothing here imports
-Plotly, and nothing here reads a storage: :func:`automl.records.read_study` did.
+Plotly, and nothing here reads a storage: :func:`automl.store.records.read_study` did.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from automl import ranking
-from automl.leaderboard import leaderboard
 from automl.ranking import Objective
-from automl.records import StudyRecord, TrialRecord, reason_counts
 from automl.reports import analysis
 from automl.reports.analysis import Importance, Table
-from automl.reports.finals import final_models
+from automl.reports.delivered import final_models
+from automl.reports.leaderboard import leaderboard
+from automl.store.records import StudyRecord, TrialRecord, reason_counts
 
 __all__ = ["BestEval", "Importance", "Param", "ReportData", "StudyData", "Table"]
 __all__ += ["collect", "collect_study"]

@@ -16,8 +16,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from automl.ranking import Objective, rank_key
-from automl.records import TrialRecord
 from automl.reports.collect import StudyData
+from automl.store.records import TrialRecord
 
 HEIGHT = 360
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")

@@ -8,9 +8,9 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from automl.records import TrialRecord
 from automl.reports.collect import Param, StudyData
 from automl.reports.figures import Panel, axis_label, figure, fmt, rnd, txt
+from automl.store.records import TrialRecord
 
 MAX_AXES = 12  # parameter axes of the parallel-coordinates plot
 MAX_SLICES = 24

@@ -24,7 +24,7 @@ from automl.reports.figures import Panel, compare_panels, curves_panel, history_
 from automl.reports.figures import pareto_panel as pareto
 from automl.reports.figures_models import best_panels, model_panels
 from automl.reports.figures_params import param_panels
-from automl.reports.thin import thin
+from automl.reports.sampling import thin
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}

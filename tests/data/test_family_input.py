@@ -9,8 +9,8 @@ import pytest
 
 from automl.data import load_source
 from automl.errors import DataError
-from automl.spec import SweepSpec, validate_spec
-from automl.study import _check_family_input
+from automl.search.spec import SweepSpec, validate_spec
+from automl.study.create import _check_family_input
 from tests.data import make
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from automl.data import load_source
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
 from tests.conftest import tiny_spec
 
 ROWS = [("39", "State-gov", "<=50K"), ("50", "Self-emp", ">50K"), ("38", "Private", "<=50K")]

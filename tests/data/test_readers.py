@@ -13,7 +13,7 @@ import pytest
 from automl.data import infer_kind, load_source, make_split, prepare
 from automl.data.text import encode, load_tokenizer, save_tokenizer
 from automl.errors import DataError
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
 from tests.data import make
 
 

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from automl import storage
-from automl.cli import app
+from automl.cli.main import app
+from automl.store import storage
 from tests.conftest import tiny_spec, write_yaml
 
 SECRET = "pA5s-w0rd"
@@ -73,8 +73,8 @@ def test_sweep_repr_and_record_show_no_password() -> None:
 
 
 def test_a_half_made_study_is_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from automl import study as study_module
-    from automl.spaces import load_spec
+    from automl.search.catalog import load_spec
+    from automl.study import create as study_module
 
     url = str(tmp_path / "journal.log")
     real = study_module._fill
@@ -99,8 +99,8 @@ def test_resume_after_one_feature_value_changed_says_the_data_changed(in_tmp: Pa
     csv = in_tmp / "t.csv"
     frame.to_csv(csv, index=False)
     spec = write_yaml(in_tmp / "t.yaml", tiny_spec(data={"source": str(csv), "target": "label"}))
-    from automl import study as study_module
-    from automl.spaces import load_spec
+    from automl.search.catalog import load_spec
+    from automl.study import create as study_module
 
     study_module.create(load_spec(spec), "t", None)
     frame.loc[17, "a"] = 0.123456  # one feature value; same labels and shape
@@ -112,9 +112,9 @@ def test_resume_after_one_feature_value_changed_says_the_data_changed(in_tmp: Pa
 
 
 def test_a_study_recreated_under_the_same_name_gets_its_new_split(tmp_path: Path) -> None:
-    from automl import context
-    from automl import study as study_module
-    from automl.spaces import load_spec
+    from automl.search.catalog import load_spec
+    from automl.study import context
+    from automl.study import create as study_module
 
     url = str(tmp_path / "journal.log")
     opened = storage.open_storage(url)
@@ -173,7 +173,7 @@ def test_writers_of_one_report_use_their_own_temp_files(
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from automl import parent
+    from automl.run import parent_watch as parent
     if sys.argv[1] == "thread":
         parent._deathsig = lambda: False
         parent.POLL_S = 0.2

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from automl.cli import app
-from automl.spec import SweepSpec
+from automl.cli.main import app
+from automl.search.spec import SweepSpec
 from tests.conftest import tiny_spec
 
 SPACES = sorted((Path(__file__).parents[2] / "search_spaces").glob("*.yaml"))

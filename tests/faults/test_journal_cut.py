@@ -9,7 +9,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl import storage
+from automl.store import storage
 
 
 def test_a_cut_last_line_is_dropped_with_a_warning_and_appends_work_again(

@@ -12,8 +12,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl import budget, durable, records, runner, storage
 from automl.errors import StorageError
+from automl.run import budget
+from automl.run import conductor as runner
+from automl.store import records, storage
+from automl.store import retry as durable
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -90,8 +93,8 @@ def test_sweep_waiting_on_a_dead_workers_trial_retries_it(
 ) -> None:
     """A trial whose worker died elsewhere holds budget; the sweep must not wait for ever."""
     from automl import sweeps
-    from automl.context import spec_of
-    from automl.space import suggest
+    from automl.search.suggest import suggest
+    from automl.study.context import spec_of
     from tests.conftest import tiny_spec, write_yaml
 
     for key, value in {"AUTOML_GRACE_S": "4", "AUTOML_HEARTBEAT_S": "1"}.items():

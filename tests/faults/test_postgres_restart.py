@@ -14,8 +14,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl.budget import counts
-from automl.storage import open_storage
+from automl.run.budget import counts
+from automl.store.storage import open_storage
 from tests.conftest import missing, tiny_spec, write_yaml
 from tests.scale import test_crash
 from tests.scale.test_crash import automl, finish, trials_of, wait_for

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from automl.cli import app
+from automl.cli.main import app
 from tests.conftest import tiny_spec, write_yaml
 
 runner = CliRunner()
@@ -58,7 +58,8 @@ def test_timeout_ends_the_sweep_and_max_retries_is_stored_and_caps_retries(
     in_tmp: Path,
 ) -> None:
     import automl
-    from automl import budget, records
+    from automl.run import budget
+    from automl.store import records
 
     _tune(_space(in_tmp), "--study", "t", "--trials", "500", "--timeout", "4")
     _tune(_space(in_tmp), "--study", "t", "--resume", "--trials", "1", "--max-retries", "1")
@@ -122,7 +123,7 @@ def test_a_sweep_on_redis_keeps_its_trials_and_models(
     import optuna
 
     import automl
-    from automl.storage import open_storage
+    from automl.store.storage import open_storage
 
     name = f"redis-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("AUTOML_ARTIFACTS", str(in_tmp / "models"))

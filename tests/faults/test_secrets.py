@@ -10,7 +10,7 @@ import optuna
 import pytest
 
 import automl
-from automl.storage import open_storage
+from automl.store.storage import open_storage
 from tests.conftest import tiny_spec, write_yaml
 from tests.scale import test_crash
 

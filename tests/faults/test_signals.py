@@ -53,10 +53,10 @@ def test_sigterm_stops_the_sweep_keeping_its_trials_and_workers_are_recycled(
 
 
 def test_a_worker_stops_after_its_trial_limit_or_past_its_memory_limit(tmp_path: Path) -> None:
-    from automl import study
-    from automl.context import open_context
-    from automl.spaces import load_spec
-    from automl.worker import Limits, work
+    from automl.run.worker import Limits, work
+    from automl.search.catalog import load_spec
+    from automl.study import create as study
+    from automl.study.context import open_context
 
     raw = tiny_spec(ensemble=0)
     raw["training"] = {"max_epochs": 1, "batch_size": 64}

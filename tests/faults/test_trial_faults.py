@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from automl import faults, storage, training
+from automl import faults
+from automl.store import storage
+from automl.training import fit as training
 from tests.conftest import tiny_spec, write_yaml
 
 
@@ -75,10 +77,10 @@ def test_a_trial_that_runs_out_fails_with_its_reason_and_the_sweep_goes_on(
 def test_a_worker_process_exits_to_be_replaced_after_running_out_of_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from automl import study
-    from automl.context import open_context
-    from automl.spaces import load_spec
-    from automl.worker import Limits, work
+    from automl.run.worker import Limits, work
+    from automl.search.catalog import load_spec
+    from automl.study import create as study
+    from automl.study.context import open_context
 
     url = str(tmp_path / "j.log")
     study.create(load_spec(write_yaml(tmp_path / "s.yaml", tiny_spec())), "oom", url)

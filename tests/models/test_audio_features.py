@@ -10,11 +10,12 @@ import pytest
 from scipy.io import wavfile
 
 import automl
-from automl import features, training
 from automl.data import load_source
 from automl.errors import SpecError
 from automl.models import InputSpec, build_parts
-from automl.spec import validate_spec
+from automl.search.spec import validate_spec
+from automl.training import fit as training
+from automl.training import frontend_cache as features
 
 FRONT = {"frame_length": 256, "frame_step": 128, "mel_bins": 16}
 
@@ -57,7 +58,7 @@ def test_trials_share_features_and_saved_models_take_waveforms(tmp_path: Path) -
     # Two trials with one front-end setting: train and validation computed once each.
     assert features.counts == {"computed": 2, "reused": 2}
     assert sweep.study.user_attrs["data"]["sample_rate"] == 8000
-    from automl.context import splits_of
+    from automl.study.context import splits_of
 
     x = splits_of(sweep.study, url).x_val
     model = sweep.pick()  # a saved model, loaded back: waveform in

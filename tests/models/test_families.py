@@ -13,9 +13,9 @@ import optuna
 import pytest
 
 from automl.models import FAMILIES, InputSpec, build_model
-from automl.space import suggest
-from automl.spec import validate_spec
-from automl.training import compile_model
+from automl.search.spec import validate_spec
+from automl.search.suggest import suggest
+from automl.training.fit import compile_model
 
 pytestmark = pytest.mark.backend
 

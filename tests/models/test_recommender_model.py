@@ -11,7 +11,7 @@ from automl.data import load_source, prepare, split_raw
 from automl.data.make_interactions import generate
 from automl.errors import DataError
 from automl.ranking import Objective
-from automl.spec import DataSpec
+from automl.search.spec import DataSpec
 
 pytestmark = pytest.mark.backend
 
@@ -45,8 +45,8 @@ def test_models_build_for_every_body_and_feedback() -> None:
 def test_implicit_training_reports_ranking_metrics_and_reloads(tmp_path: Path) -> None:
     import keras
 
-    from automl import training
     from automl.models import build_model
+    from automl.training import fit as training
 
     path = tmp_path / "clicks.csv"
     generate(50, 60, 1200, implicit=True, seed=4).to_csv(path, index=False)

@@ -15,9 +15,9 @@ import pytest
 import automl
 from automl import ranking
 from automl.ranking import Objective
-from automl.records import TrialRecord
 from automl.reports import analysis
 from automl.reports.collect import collect, collect_study
+from automl.store.records import TrialRecord
 
 MAX, MIN = Objective.of("value", "maximize"), Objective.of("value", "minimize")
 
@@ -118,7 +118,7 @@ def test_storage_password_is_masked(make_sweep, tmp_path, monkeypatch):
 
 
 def test_bare_optuna_study(journal):
-    st = optuna.create_study(study_name="bare", storage=automl.storage.open_storage(journal))
+    st = optuna.create_study(study_name="bare", storage=automl.store.storage.open_storage(journal))
     st.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=4)
     data = collect([automl.load("bare", journal).record()])
     s = data.studies[0]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import automl
-from automl.cli import app
+from automl.cli.main import app
 from automl.reports import default_path, write_report
 
 MULTI = [{"metric": "val_accuracy"}, {"metric": "params_count", "direction": "minimize"}]
@@ -162,7 +162,7 @@ def test_cli_report(make_sweep, journal, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_report_of_a_real_sweep(tmp_path):
     """The tuning code's own attributes (not the synthetic ones) make a full report."""
-    from automl.spec import validate_spec
+    from automl.search.spec import validate_spec
 
     spec = validate_spec(
         {

@@ -6,7 +6,8 @@ import pickle
 
 import pytest
 
-from automl.reports import analysis, thin, write_report
+from automl.reports import analysis, write_report
+from automl.reports import sampling as thin
 from automl.reports.collect import collect_study
 
 

@@ -19,7 +19,7 @@ import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.budget import counts
+from automl.run.budget import counts
 from tests.conftest import STARTED, missing, tiny_spec, write_yaml
 
 pytestmark = pytest.mark.slow
@@ -57,7 +57,7 @@ def trials_of(name: str, url: str) -> list[FrozenTrial]:
 
 
 def _storage(url: str) -> optuna.storages.BaseStorage:
-    from automl.storage import open_storage
+    from automl.store.storage import open_storage
 
     return open_storage(url)
 
@@ -202,9 +202,9 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path: Path) -> None:
 def test_workers_that_cannot_start_stop_the_sweep(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from automl import study
-    from automl.cli import app
-    from automl.spec import validate_spec
+    from automl.cli.main import app
+    from automl.search.spec import validate_spec
+    from automl.study import create as study
 
     table = tmp_path / "t.csv"
     table.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(60)))
@@ -226,8 +226,8 @@ def test_workers_dying_in_every_trial_stop_the_sweep(tmp_path: Path) -> None:
     (hook / "sitecustomize.py").write_text(
         "import os\n"
         "if os.environ.get('AUTOML_TEST_CRASH'):\n"
-        "    import automl.worker\n"
-        "    automl.worker._train = lambda *a, **k: os._exit(1)\n"
+        "    import automl.run.worker\n"
+        "    automl.run.worker._train = lambda *a, **k: os._exit(1)\n"
     )
     url = str(tmp_path / "journal.log")
     env = {"AUTOML_TEST_CRASH": "1", "PYTHONPATH": str(hook)}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from automl.cli import app
-from automl.devices import detect_gpus, plan
+from automl.cli.main import app
 from automl.errors import AutoMLError
+from automl.run.devices import detect_gpus, plan
 
 FAKE_SMI = """#!/bin/sh
 echo "0, NVIDIA H100 80GB HBM3, 81559"

@@ -1,0 +1,142 @@
+"""What the CLI prints, as data: JSON documents for ``--json`` and rows that fit 80 columns.
+
+The commands stay thin: they pick between a JSON document on stdout (for shell scripts
+and CI) and a rich table built here from the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from typing import Any
+
+from rich.table import Table
+
+from automl.cli import tables
+
+# Dropped first when a table is too wide: the least useful columns for a glance.
+STUDY_DROP = ("RUNNING", "space", "objective", "family", "task", "PRUNED", "FAIL")
+BEST_DROP = ("latency_ms", "duration_s", "epochs", "params_count")
+
+
+def dumps(doc: Any) -> str:
+    """One JSON document; NaN and infinities become null (JSON has none)."""
+    return json.dumps(_clean(doc), ensure_ascii=False, default=str)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def cell(value: Any) -> str:
+    """A table cell: ``-`` for missing, integers without ``.0``, 4 significant digits."""
+    if value is None or value != value:  # None or NaN
+        return "-"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e12 else f"{value:.4g}"
+    return str(value)
+
+
+def studies_doc(frame: Any) -> list[dict[str, Any]]:
+    """``automl studies --json``: one object per study."""
+    return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
+
+
+def studies_table(frame: Any, width: int) -> Table:
+    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return tables.fit([str(c) for c in frame.columns], rows, width, STUDY_DROP)
+
+
+def best_doc(sweep: Any) -> dict[str, Any]:
+    """``automl best --json``: the best trial's parameters, validation and test metrics."""
+    t = sweep.best_trial
+    values = dict(zip((o.metric for o in sweep.objectives), t.values or [], strict=False))
+    return {
+        "study": sweep.study_name,
+        "trial": t.number,
+        "validation": values,
+        "test": dict(sweep.test_metrics),
+        "params_count": t.params_count,
+        "latency_ms": t.latency_ms,
+        "params": dict(t.params),
+    }
+
+
+def best_trials_table(done: Any, metric: str, width: int) -> Table:
+    """The tune summary's table of the best trials."""
+    tests = [c for c in done.columns if c.startswith("test_")][:2]
+    columns = ["number", metric, *tests, "params_count", "latency_ms", "epochs", "duration_s"]
+    rows = [[cell(row[c]) for c in columns] for _, row in done.head(5).iterrows()]
+    return tables.fit(columns, rows, width, [*tests[1:], *BEST_DROP], title="best trials")
+
+
+def devices_doc(found: list[Any], slots: list[Any]) -> dict[str, Any]:
+    """``automl devices --json``: the GPUs found and the worker plan."""
+    return {
+        "gpus": [asdict(g) for g in found],
+        "plan": [
+            {"slot": s.number, "device": "cpu" if s.gpu is None else "gpu", "gpu": s.gpu}
+            | {"threads": s.threads}
+            for s in slots
+        ],
+    }
+
+
+def spaces_doc(ready: dict[str, Any], load: Any) -> list[dict[str, Any]]:
+    """``automl spaces --json``: the ready spaces."""
+    docs = []
+    for name, path in ready.items():
+        spec = load(path)
+        docs.append(
+            {"name": name, "family": spec.model.family, "description": spec.description}
+            | {"path": str(path)}
+        )
+    return docs
+
+
+def validated_doc(path: Any, spec: Any) -> dict[str, Any]:
+    """``automl spaces --validate FILE --json``."""
+    return {
+        "ok": True,
+        "path": str(path),
+        "family": spec.model.family,
+        "parameters": len(spec.search) + len(spec.augmentation),
+        "data": spec.data.source,
+        "overrides": spec.overrides,
+    }
+
+
+def print_summary(out: Any, sweep: Any) -> None:
+    """The end of ``automl tune``: trial counts, the best trials, the best test metrics."""
+    from rich.markup import escape
+
+    from automl.store.storage import mask
+
+    board = sweep.leaderboard()
+    done = board[board["state"] == "COMPLETE"]
+    counts = board["state"].value_counts().to_dict()
+    out.print(
+        f"\nstudy [bold]{escape(sweep.study_name)}[/bold] in {escape(mask(sweep.storage))}: "
+        f"{counts.get('COMPLETE', 0)} complete, {counts.get('PRUNED', 0)} pruned, "
+        f"{counts.get('FAIL', 0)} failed"
+    )
+    if done.empty:
+        out.print("no trial completed")
+        return
+    metric = sweep.objectives[0].metric
+    out.print(best_trials_table(done, metric, out.width))
+    out.print(f"best: trial {sweep.best_trial.number}, {metric} = {sweep.best_value:.4f}")
+    tests = sweep.test_metrics
+    ensemble = tests.pop("ensemble", None) or {}
+    for label, values in (("test", tests), ("test, ensemble", ensemble)):
+        if values:
+            out.print(f"{label}: " + ", ".join(f"{k} = {v:.4f}" for k, v in values.items()))

@@ -1,0 +1,180 @@
+"""Commands that read studies and spaces: ``spaces``, ``studies``, ``best``, ``export``,
+``recommend``, ``devices``, ``report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from automl.cli.app import (
+    JsonOpt,
+    SetOpt,
+    StorageOpt,
+    _escape,
+    _json,
+    command,
+    out,
+)
+from automl.options import DEFAULTS as D
+
+
+@command
+def spaces(
+    validate: Path | None = typer.Option(
+        None, "--validate", help="Validate a search-space file and exit."
+    ),
+    sets: list[str] = SetOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List the ready search spaces, or validate a file."""
+    from automl.cli import output as views
+    from automl.search import overrides
+    from automl.search.catalog import load_spec, ready_spaces
+
+    if validate is not None:
+        spec = overrides.apply(load_spec(validate), overrides.parse(sets), origin=str(validate))
+        if as_json:
+            return _json(views.validated_doc(validate, spec))
+        n = len(spec.search) + len(spec.augmentation)
+        out.print(
+            f"ok: {validate} ({spec.model.family or spec.model.build}, {n} parameters, "
+            f"data {spec.data.source})",
+            soft_wrap=True,
+        )
+        return
+    if as_json:
+        return _json(views.spaces_doc(ready_spaces(), load_spec))
+    for name, path in ready_spaces().items():
+        spec = load_spec(path)
+        out.print(f"{name:<20} {spec.model.family:<6} {spec.description}", soft_wrap=True)
+
+
+def _cell(value: Any) -> str:
+    from automl.cli.output import cell
+
+    return cell(value)
+
+
+@command
+def studies(storage: str | None = StorageOpt, as_json: bool = JsonOpt) -> None:
+    """List the studies in the storage: name, space, trials done, best value."""
+    import automl
+    from automl.cli import output as views
+
+    frame = automl.studies(storage)
+    if as_json:
+        return _json(views.studies_doc(frame))
+    if frame.empty:
+        out.print("no studies yet; run: automl tune digits_cnn")
+        return
+    out.print(views.studies_table(frame, out.width))
+
+
+@command
+def best(
+    study: str = typer.Argument(...), storage: str | None = StorageOpt, as_json: bool = JsonOpt
+) -> None:
+    """Best parameters, validation metric and test metrics of a study."""
+    import automl
+    from automl.cli.output import best_doc
+
+    sweep = automl.load(study, storage)
+    if as_json:
+        return _json(best_doc(sweep))
+    t = sweep.best_trial
+    out.print(f"study {_escape(study)}: best trial {t.number}")
+    for obj, value in zip(sweep.objectives, t.values or [], strict=False):
+        out.print(f"  validation {obj.metric}: {value:.6g}")
+    tests = sweep.test_metrics
+    ensemble = tests.pop("ensemble", None)
+    refit = sweep.record(models=False).refit or {}
+    label = " (refit on train + validation)" if refit.get("trial") == t.number else ""
+    for key, value in tests.items():
+        out.print(f"  test {key}{label}: {value:.6g}")
+    for key, value in (ensemble or {}).items():
+        out.print(f"  test {key} (ensemble): {value:.6g}")
+    out.print(f"  params_count: {_cell(t.params_count)}, latency_ms: {_cell(t.latency_ms)}")
+    out.print("  params:")
+    for key, value in t.params.items():
+        out.print(f"    {_escape(key)}: {_escape(_cell(value))}")
+
+
+@command
+def export(
+    study: str = typer.Argument(...),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the .keras file."),
+    trial: int | None = typer.Option(None, "--trial", help="A trial number (default: best)."),
+    ensemble: int | None = typer.Option(
+        None, "--ensemble", min=0, help="Average the top N kept models (0: the sweep's choice)."
+    ),
+    storage: str | None = StorageOpt,
+) -> None:
+    """Write the best (or a given) trained model, or an ensemble, as a .keras file."""
+    import automl
+
+    path = automl.load(study, storage).export(out_path, trial, ensemble=ensemble)
+    out.print(f"wrote {path}")
+
+
+@command
+def recommend(
+    study: str = typer.Argument(...),
+    user: list[str] = typer.Option(..., "--user", "-u", help="A user id (repeat for more)."),
+    k: int = typer.Option(10, "--k", min=1, help="Items per user."),
+    include_seen: bool = typer.Option(False, "--include-seen", help="Keep items already seen."),
+    storage: str | None = StorageOpt,
+) -> None:
+    """Top-K items per user from a recommender study's best model."""
+    import automl
+
+    frame = automl.load(study, storage).recommend(user, k=k, exclude_seen=not include_seen)
+    for row in frame.itertuples(index=False):
+        score = "cold start" if row.score != row.score else f"{row.score:.4f}"
+        out.print(f"{_escape(str(row.user))}\t{_escape(str(row.item))}\t{score}")
+
+
+@command
+def devices(
+    gpus: str = typer.Option(D.gpus, "--gpus", help="auto, none, or ids like 0,2."),
+    trials_per_gpu: int = typer.Option(1, "--trials-per-gpu", min=1),
+    workers: int | None = typer.Option(None, "--workers", min=1),
+    as_json: bool = JsonOpt,
+) -> None:
+    """GPUs found, and the worker plan that these flags give."""
+    from automl.cli.output import devices_doc
+    from automl.run.devices import detect_gpus, plan
+
+    found = detect_gpus()
+    if as_json:
+        return _json(devices_doc(found, plan(gpus, trials_per_gpu, workers)))
+    if found:
+        for g in found:
+            memory = f", {g.memory_mb} MiB" if g.memory_mb else ""
+            out.print(f"GPU {g.index}: {_escape(g.name) or 'unknown'}{memory}", soft_wrap=True)
+    else:
+        out.print("no GPU found: workers run on the CPU")
+    slots = plan(gpus, trials_per_gpu, workers)
+    table = Table(title=f"worker plan: {len(slots)} slot(s)")
+    for col in ("slot", "device", "CPU threads"):
+        table.add_column(col)
+    for s in slots:
+        table.add_row(str(s.number), f"GPU {s.gpu}" if s.gpu is not None else "CPU", str(s.threads))
+    out.print(table)
+
+
+@command
+def report(
+    studies: list[str] = typer.Argument(..., help="One study, or several to compare."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="HTML file (default: reports/<study>.html)."
+    ),
+    storage: str | None = StorageOpt,
+) -> None:
+    """Write a self-contained HTML report of one study, or comparing several."""
+    import automl
+
+    path = automl.compare([automl.load(name, storage) for name in studies], output)
+    out.print(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""Running trials: the conductor, worker processes and their loop, devices, the budget."""

@@ -1,0 +1,96 @@
+"""How many trials a sweep still owes, and a lock so local workers never overshoot.
+
+A trial counts toward ``--trials`` when it completed, was pruned (by the pruner, or with
+reason ``no_progress``), or failed on its own (``nan``, ``error``, ...). A trial lost to a
+crash, a kill or an interrupt does not count: it is retried, and the retry counts instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.store import records, storage
+
+log = logging.getLogger("automl")
+
+# no_progress trials are PRUNED now; studies made before stored them as FAIL.
+OWN_FAILURES = ("nan", "error", "no_progress", "oom", "disk_full")
+RETRIED = ("interrupted", "worker_died", "lost")
+
+
+def counts(trial: FrozenTrial) -> bool:
+    """Whether a finished trial counts toward the budget."""
+    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+        return True
+    return (
+        trial.state == TrialState.FAIL and trial.user_attrs.get(records.FAIL_REASON) in OWN_FAILURES
+    )
+
+
+def used(trials: Sequence[FrozenTrial]) -> int:
+    """Trials that count, plus those running now (they will count when they end)."""
+    return sum(1 for t in trials if counts(t) or t.state == TrialState.RUNNING)
+
+
+def done(trials: Sequence[FrozenTrial]) -> int:
+    return sum(1 for t in trials if counts(t))
+
+
+@contextlib.contextmanager
+def local_lock(folder: Path, study_name: str) -> Iterator[None]:
+    """An exclusive lock shared by the worker processes of one machine."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(study_name.encode()).hexdigest()[:16]
+    with open(folder / f".{digest}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> bool:
+    """Enqueue a trial's parameters again after a crash or interrupt, within the retry cap."""
+    attrs = trial.user_attrs
+    done_retries = int(attrs.get(records.RETRY, 0))
+    if done_retries >= records.max_retries(study) or not trial.params:
+        return False
+    origin = attrs.get(records.RETRY_OF, trial.number)
+    study.enqueue_trial(
+        dict(trial.params), user_attrs={records.RETRY_OF: origin, records.RETRY: done_retries + 1}
+    )
+    return True
+
+
+def reap(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
+    """Fail a trial its worker left and queue its retry; False if it had finished after all.
+
+    A storage error leaves the trial as it is (RUNNING): it is neither failed nor retried
+    twice, and the next reaping tries again.
+    """
+    try:
+        failed = storage.fail_trial(study, trial, records.lost_attrs(reason))
+    except Exception as exc:  # noqa: BLE001 - an outage: try again at the next reaping
+        log.warning("could not fail trial %d: %s", trial.number, storage.mask(str(exc)))
+        return False
+    if failed:
+        requeue(study, trial)
+    return failed
+
+
+def fail_stale(study: optuna.Study) -> list[int]:
+    """Fail and retry the trials whose worker stopped beating, on any machine or storage."""
+    try:
+        stale = storage.stale_trials(study)
+    except Exception as exc:  # noqa: BLE001 - an outage: the next check tries again
+        log.warning("could not check for lost trials: %s", storage.mask(str(exc)))
+        return []
+    return [t.number for t in stale if reap(study, t, "lost")]

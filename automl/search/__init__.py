@@ -1,0 +1,1 @@
+"""Search spaces: the validated spec, the ready-space catalogue, suggestions, overrides."""

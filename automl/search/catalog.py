@@ -1,0 +1,100 @@
+"""Ready search spaces and YAML files: find a space by name or path, read it, validate it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from automl.errors import SpecError
+from automl.search.spec import SweepSpec, validate_spec
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads ``1e-3`` as a string; this loader reads it as a float."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """The YAML loader of search-space files (``1e-3`` is a float)."""
+    return _Loader
+
+
+def ready_spaces_dir() -> Path:
+    """Folder of the ready search spaces (inside the installed package, or the checkout)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "search_spaces", here.parent / "search_spaces"):
+        if candidate.is_dir():
+            return candidate
+    return here / "search_spaces"
+
+
+def ready_spaces() -> dict[str, Path]:
+    """Ready search spaces by name."""
+    folder = ready_spaces_dir()
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+
+
+def resolve_space(name_or_path: str | Path) -> Path:
+    """Path of a ready space's name, or of a YAML file."""
+    text = str(name_or_path)
+    ready = ready_spaces()
+    if text in ready:
+        return ready[text]
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml") or "/" in text:
+        raise SpecError(f"{text}: no such file")
+    raise SpecError(
+        f"{text!r} is neither a file nor a ready search space; ready: {', '.join(ready)}"
+    )
+
+
+def load_spec(name_or_path: str | Path) -> SweepSpec:
+    """Read and validate a search space by ready-space name or file path."""
+    path = resolve_space(name_or_path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise SpecError(f"{where}: YAML syntax error: {exc.problem}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())  # a reader error spans lines; errors are one line
+        raise SpecError(f"{path}: cannot read: {reason}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: a search space is a YAML mapping with data, model and search")
+    raw.setdefault("name", path.stem)
+    _resolve_data_path(raw, path.parent)
+    model = raw.get("model")
+    if isinstance(model, dict) and isinstance(model.get("build"), str):
+        from automl.search.code_ref import absolute
+
+        model["build"] = absolute(model["build"], path.parent.resolve())
+    return validate_spec(raw, origin=str(path))
+
+
+def _resolve_data_path(raw: dict[str, Any], base: Path) -> None:
+    """A relative data path is read relative to the YAML file when it exists there."""
+    data = raw.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+        return
+    source = Path(data["source"]).expanduser()
+    if not source.is_absolute() and (base / source).exists():
+        data["source"] = str((base / source).resolve())

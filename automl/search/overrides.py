@@ -1,0 +1,69 @@
+"""``--set KEY=VALUE``: change one field of a search space from the command line.
+
+Keys are dotted paths into the spec (``training.max_epochs``,
+``search.learning_rate.high``); values are parsed as YAML, so ``10`` is an int, ``[a, b]``
+a list and ``null`` clears a field. The result is validated like the file, and the spec
+records its overrides (``overrides``) so reports can show them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from automl.errors import SpecError
+from automl.search.spec import SweepSpec, validate_spec
+
+
+def parse(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``["a.b=1", ...]`` -> ``{"a.b": 1}``; a malformed item raises a one-line SpecError."""
+    from automl.search.catalog import yaml_loader
+
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key or any(not part for part in key.split(".")):
+            raise SpecError(f"--set {item!r}: expected KEY=VALUE with a dotted KEY, e.g. a.b=1")
+        try:
+            parsed[key] = yaml.load(text, Loader=yaml_loader()) if text.strip() else ""  # noqa: S506
+        except yaml.YAMLError:
+            raise SpecError(f"--set {key}: the value {text!r} is not valid YAML") from None
+    return parsed
+
+
+def apply(spec: SweepSpec, changes: dict[str, Any], origin: str = "--set") -> SweepSpec:
+    """A validated copy of ``spec`` with ``changes`` applied and recorded in ``overrides``.
+
+    Raises:
+        SpecError: naming the key and what is wrong (unknown field, wrong type, range).
+    """
+    if not changes:
+        return spec
+    raw = spec.model_dump(mode="json", exclude_none=True)
+    for key, value in changes.items():
+        _assign(raw, key, value)
+    raw["overrides"] = {**spec.overrides, **changes}
+    try:
+        return validate_spec(raw, origin=origin)
+    except SpecError as exc:
+        keys = ", ".join(changes)
+        raise SpecError(f"{exc} (after --set {keys})") from None
+
+
+def _assign(raw: dict[str, Any], key: str, value: Any) -> None:
+    node: Any = raw
+    *parents, leaf = key.split(".")
+    for depth, part in enumerate(parents):
+        child = node.get(part) if isinstance(node, dict) else None
+        if child is None:
+            child = node.setdefault(part, {}) if isinstance(node, dict) else None
+        if not isinstance(child, dict):
+            where = ".".join(parents[: depth + 1])
+            raise SpecError(f"--set {key}: {where} is a single value, not a section")
+        node = child
+    if value is None:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value

@@ -1,0 +1,350 @@
+"""Search-space files: pydantic models, validated once where they enter.
+
+A :class:`SweepSpec` is immutable. :func:`validate_spec` raises
+:class:`~automl.errors.SpecError` with a one-line message that names the origin (a file),
+the field path and what is allowed; :mod:`automl.search.catalog` reads the YAML files.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from automl.errors import SpecError
+from automl.models import FAMILIES
+from automl.models.params import TRAINING_PARAMS, HParam
+from automl.ranking import Objective, at_k
+from automl.search.params import (
+    CategoricalParam,
+    FloatParam,
+    IntParam,
+    Param,
+    Scalar,
+    Strict,
+)
+
+TASKS = ("classification", "regression")
+SamplerName = Literal["tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2"]
+PrunerName = Literal["median", "successive_halving", "hyperband", "none"]
+SAMPLER_NAMES: tuple[str, ...] = get_args(SamplerName)  # the keys of study.SAMPLERS
+PRUNER_NAMES: tuple[str, ...] = get_args(PrunerName)  # the keys of study.PRUNERS
+METRICS = {
+    "classification": ("val_accuracy", "val_loss", "val_hr@10", "val_ndcg@10"),
+    "regression": ("val_loss", "val_mae", "val_rmse"),
+}
+MODEL_METRICS = ("params_count", "latency_ms")
+DataKind = Literal[
+    "builtin", "csv", "npz", "images", "audio", "text", "sequence", "interactions", "arrays"
+]
+DATA_KINDS: tuple[str, ...] = get_args(DataKind)  # the keys of data.READERS
+
+
+class DataSpec(Strict):
+    """Where the data comes from, how it is read and how it is split.
+
+    ``kind`` picks the reader; when left out it is inferred from ``source``: a built-in
+    name, a folder of class subfolders (images or WAV audio by the files' extensions), a
+    ``.csv/.tsv`` (tabular; text when ``text_column`` is set; sequence windows when
+    ``window`` is set; audio when a column lists ``.wav`` paths) or an ``.npz``.
+    """
+
+    source: str
+    kind: DataKind | None = None
+    target: str | None = None
+    validation: float = Field(0.15, gt=0, lt=1)
+    test: float = Field(0.15, gt=0, lt=1)
+    split_seed: int = 0
+    stratify: bool = True
+    # Files: CSV reading, unreadable images or recordings.
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    encoding: str | None = None
+    columns: list[str] | None = Field(None, min_length=2)  # names for a header-less file
+    skip_bad_files: bool = False
+    # Images: resized to image_size (height, width), pixels scaled to [0, 1].
+    image_size: tuple[
+        Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]
+    ] = (64, 64)
+    color_mode: Literal["rgb", "grayscale"] = "rgb"
+    # Audio: resampled to sample_rate (default: the files' lowest rate, at most 16000),
+    # padded or trimmed to duration seconds; feature_cache: spectrograms computed once.
+    sample_rate: int | None = Field(None, ge=100, le=384000)
+    duration: float = Field(1.0, gt=0, le=600)
+    feature_cache: bool = True
+    # Text: a text column tokenized into ids (0 padding, 1 out of vocabulary).
+    text_column: str | None = None
+    tokenize: Literal["words", "chars"] = "words"
+    max_length: int | None = Field(None, ge=1, le=100000)
+    max_vocab: int = Field(20000, ge=3)
+    # Sequences from a CSV time series: windows of `window` rows, target `horizon` rows on.
+    window: int | None = Field(None, ge=1)
+    horizon: int = Field(1, ge=0)
+    stride: int = Field(1, ge=1)
+    # Cross-validation: each trial trains on `folds` folds of the non-test samples.
+    folds: int | None = Field(None, ge=2, le=20)
+    # Interactions (recommenders): id columns, optional rating and time; see README.
+    user_column: str | None = None
+    item_column: str | None = None
+    rating_column: str | None = None
+    time_column: str | None = None
+    implicit: bool | None = None  # default: implicit when there is no rating column
+    split: Literal["random", "by_time"] | None = None  # default: by_time when implicit
+
+    @model_validator(mode="after")
+    def _fractions(self) -> DataSpec:
+        if self.validation + self.test >= 0.9:
+            raise ValueError(
+                f"'validation' + 'test' must be < 0.9; got {self.validation} + {self.test}"
+            )
+        return self
+
+
+class ModelSpec(Strict):
+    """An automl family, or the user's own ``build`` code (``file.py:fn``, ``pkg.mod:fn``)."""
+
+    family: str | None = None
+    build: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ModelSpec:
+        if (self.family is None) == (self.build is None):
+            raise ValueError("model: give either 'family' or 'build' (file.py:function)")
+        if self.build is not None:
+            from automl.search.code_ref import check_ref
+
+            check_ref(self.build)
+        return self
+
+
+class TrainingSpec(Strict):
+    max_epochs: int = Field(20, ge=1)
+    patience: int | None = Field(5, ge=0)
+    batch_size: int = Field(32, ge=1)
+    no_progress_epochs: int = Field(5, ge=0, le=1000)  # 0: never end a trial at chance
+    refit: bool = False  # retrain the best on train + validation when the sweep ends
+
+
+class ObjectiveSpec(Strict):
+    """An objective as a file states it; the direction defaults to the metric's usual one."""
+
+    metric: str
+    direction: Literal["maximize", "minimize"] | None = None
+    k: int | None = Field(None, ge=1, le=100)  # the K of val_hr@K / val_ndcg@K
+
+    def resolve(self) -> Objective:
+        found = at_k(self.metric)
+        metric = f"{found[0]}@{self.k}" if found and self.k else self.metric
+        return Objective.of(metric, self.direction)
+
+
+def _objective_short(raw: Any) -> Any:
+    if isinstance(raw, str):
+        return {"metric": raw}
+    if isinstance(raw, list):
+        return [{"metric": r} if isinstance(r, str) else r for r in raw]
+    return raw
+
+
+class SamplerSpec(Strict):
+    name: SamplerName = "tpe"
+    seed: int | None = None
+    n_startup_trials: int | None = Field(None, ge=0)
+
+
+class PrunerSpec(Strict):
+    name: PrunerName = "median"
+    min_epochs: int = Field(2, ge=1)
+    n_startup_trials: int = Field(4, ge=0)
+
+
+class SweepSpec(Strict):
+    """A validated search-space file."""
+
+    name: str | None = None
+    description: str = ""
+    data: DataSpec
+    task: Literal["classification", "regression"] | None = None
+    model: ModelSpec
+    search: dict[str, Param] = Field(default_factory=dict)
+    augmentation: dict[str, Param] = Field(default_factory=dict)
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    objective: Annotated[
+        ObjectiveSpec | list[ObjectiveSpec] | None, BeforeValidator(_objective_short)
+    ] = None
+    sampler: SamplerSpec = Field(default_factory=SamplerSpec)
+    pruner: PrunerSpec = Field(default_factory=PrunerSpec)
+    keep: int = Field(5, ge=1)
+    ensemble: int = Field(5, ge=0, le=50)  # greedy picks among kept models; 0: no ensemble
+    enqueue: list[dict[str, Scalar]] = Field(default_factory=list)
+    overrides: dict[str, Any] = Field(default_factory=dict)  # --set KEY=VALUE, for reports
+
+    @model_validator(mode="after")
+    def _semantics(self) -> SweepSpec:
+        _check_family(self)
+        _check_when_cycles(self)
+        _check_objectives(self)
+        if self.sampler.name == "grid":
+            _check_grid(self)
+        return self
+
+    def objectives(self, task: str) -> list[Objective]:
+        """The objectives, with the task's default when the file gives none."""
+        if self.objective is None:
+            if self.data.kind == "interactions" or self.model.family == "recommender":
+                return [Objective.of("val_hr@10" if task == "classification" else "val_rmse")]
+            return [Objective.of("val_accuracy" if task == "classification" else "val_loss")]
+        given = self.objective if isinstance(self.objective, list) else [self.objective]
+        return [o.resolve() for o in given]
+
+    def replace(self, **changes: Any) -> SweepSpec:
+        """A validated copy with top-level or dotted fields replaced (``data.source``)."""
+        raw = self.model_dump(mode="json", exclude_none=True)
+        for key, value in changes.items():
+            node = raw
+            *parents, leaf = key.split(".")
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = value
+        return validate_spec(raw, origin="<override>")
+
+
+def _check_family(spec: SweepSpec) -> None:
+    if spec.model.build is not None:
+        for section in ("search", "augmentation"):
+            if getattr(spec, section):
+                raise ValueError(
+                    f"{section}: not used with model.build; the build function's hp calls "
+                    "define the search space"
+                )
+        return
+    family = FAMILIES.get(spec.model.family or "")
+    if family is None:
+        raise ValueError(
+            f"model.family: unknown family {spec.model.family!r}; "
+            f"valid: {', '.join(sorted(FAMILIES))}"
+        )
+    allowed = {**family.params, **TRAINING_PARAMS}
+    for name, param in spec.search.items():
+        _check_param("search", name, param, allowed, family.name)
+    for name, param in spec.augmentation.items():
+        if not family.augmentation:
+            raise ValueError(f"augmentation.{name}: family {family.name!r} takes no augmentation")
+        _check_param("augmentation", name, param, family.augmentation, family.name)
+
+
+def _check_param(
+    section: str, name: str, param: Any, allowed: dict[str, HParam], family: str
+) -> None:
+    where = f"{section}.{name}"
+    rule = allowed.get(name)
+    if rule is None:
+        raise ValueError(
+            f"{where}: unknown parameter for family {family!r}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    if param.per_layer and not rule.per_layer:
+        per = sorted(k for k, v in allowed.items() if v.per_layer)
+        raise ValueError(f"{where}: cannot be per_layer; per-layer parameters: {', '.join(per)}")
+    if isinstance(param, IntParam | FloatParam):
+        values: list[Any] = [param.low, param.high]
+    elif isinstance(param, CategoricalParam):
+        values = list(param.choices)
+    else:
+        values = [param.value]
+    for value in values:
+        problem = rule.check(value)
+        if problem:
+            raise ValueError(f"{where}: {name!r} {problem}")
+    for cond in param.when or {}:
+        if cond not in allowed:
+            raise ValueError(f"{where}.when: unknown parameter {cond!r}")
+        if cond == name:
+            raise ValueError(f"{where}.when: a parameter cannot depend on itself")
+
+
+def _check_when_cycles(spec: SweepSpec) -> None:
+    for section in ("search", "augmentation"):
+        params = getattr(spec, section)
+        for start in params:
+            seen, todo = set(), [start]
+            while todo:
+                name = todo.pop()
+                for dep in params[name].when or {} if name in params else {}:
+                    if dep == start:
+                        raise ValueError(f"{section}.{start}.when: conditions form a cycle")
+                    if dep not in seen:
+                        seen.add(dep)
+                        todo.append(dep)
+
+
+def _check_objectives(spec: SweepSpec) -> None:
+    if isinstance(spec.objective, list) and not spec.objective:
+        raise ValueError("objective: give at least one metric, e.g. val_accuracy")
+    if spec.objective:
+        objectives = spec.objectives(spec.task or "classification")
+        check_objectives(objectives, spec.task, any_metric=spec.model.build is not None)
+
+
+def check_objectives(
+    objectives: list[Objective], task: str | None, any_metric: bool = False
+) -> None:
+    """Each metric must exist (for ``task``, once it is known); the first one is validated.
+
+    With ``any_metric`` (the user's own model code) any name of the model's Keras logs is
+    accepted (``val_auc``); a trial whose logs lack it fails and says so.
+
+    Raises:
+        ValueError: naming the metric and the valid ones (callers wrap it with the origin).
+    """
+    tasks = [task] if task else list(TASKS)
+    valid = sorted({m for t in tasks for m in METRICS[t]} | set(MODEL_METRICS))
+    for obj in objectives:
+        found = at_k(obj.metric)
+        metric = f"{found[0]}@10" if found else obj.metric  # any K, checked as K = 10
+        if metric not in valid and not any_metric:
+            known = any(metric in METRICS[t] for t in TASKS)
+            problem = f"{obj.metric!r} does not apply to {task}" if known else "unknown metric"
+            name = "" if known else f" {obj.metric!r}"
+            raise ValueError(f"objective.metric: {problem}{name}; valid: {', '.join(valid)}")
+    if objectives and objectives[0].metric in MODEL_METRICS:
+        raise ValueError("objective: the first objective must be a validation metric")
+
+
+def _check_grid(spec: SweepSpec) -> None:
+    for section in ("search", "augmentation"):
+        for name, p in getattr(spec, section).items():
+            if isinstance(p, FloatParam) and p.step is None:
+                raise ValueError(
+                    f"{section}.{name}: the grid sampler needs 'choices' or a float 'step'"
+                )
+
+
+def validate_spec(raw: dict[str, Any], origin: str = "<spec>") -> SweepSpec:
+    """Validate a mapping into a :class:`SweepSpec`, naming ``origin`` in errors."""
+    try:
+        return SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(f"{origin}: {format_validation_error(exc)}") from None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per pydantic error list: ``field.path: message`` (first error, and a count)."""
+    errors = exc.errors()
+    parts = []
+    for err in errors[:1]:
+        loc = [str(x) for x in err["loc"] if x not in ("int", "float", "categorical", "fixed")]
+        loc = [x for x in loc if not x.startswith(("function-", "list[", "Objective"))]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "literal_error" or err["type"].endswith(("_type", "_parsing")):
+            msg = f"{msg}; got {err.get('input')!r}"
+        field = ".".join(loc)
+        parts.append(f"{field}: {msg}" if field and not msg.startswith(field) else msg)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return "; ".join(parts) + more

@@ -1,0 +1,1 @@
+"""Where studies live: storage URLs, records, journal repair, redaction, retries."""

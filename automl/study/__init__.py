@@ -1,0 +1,1 @@
+"""A study's life: create and open it, keep models, evaluate, ensemble, refit."""

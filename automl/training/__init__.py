@@ -1,0 +1,1 @@
+"""One fit path for every trial: compile and fit, callbacks, folds, recommenders."""
