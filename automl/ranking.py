@@ -98,7 +98,7 @@ def rank_key(t: Ranked, objectives: Sequence[Objective]) -> tuple[float, float, 
 
     Accuracy on a small validation split ties often (one sample is a fraction of a point);
     among tied trials the validation loss still tells confident from lucky ones, which
-    ranks them far better on held-out data than their size does (benchmarks/research).
+    ranks them far better on held-out data than their size does (docs/design/findings.md §1a).
     """
     value = t.values[0] if t.values else None
     return (

@@ -35,7 +35,7 @@ def flatten_2d(x: Any) -> Any:
     are: on 64x64 photos whose classes differ by the layout of parts (hand signs), 2-3
     block CNNs ending in it stayed at chance (train loss ln 10) for 10 epochs with max or
     avg pooling, while the same nets with a 4x4 grid reached 0.98 / 0.93 validation
-    accuracy (benchmarks/research/FINDINGS.md). Maps of at most 4x4 are flattened as before.
+    accuracy (docs/design/findings.md). Maps of at most 4x4 are flattened as before.
     """
     h, w = int(x.shape[1]), int(x.shape[2])
     if h > GRID or w > GRID:

@@ -137,8 +137,8 @@ class _Tracker(training.EpochReporter):
 
         The user's model runs unchanged: with Keras' BatchNormalization momentum 0.99, say,
         validation sits near chance for 5-8 epochs while training accuracy is already
-        0.95, and such trials were the best ones on digits (FINDINGS.md §7). A trial that
-        is not learning is still pruned.
+        0.95, and such trials were the best ones on digits (docs/design/findings.md §7). A
+        trial that is not learning is still pruned.
         """
         train_key = self.metric.removeprefix("val_")
         mine = self.history.get(train_key)
