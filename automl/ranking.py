@@ -116,7 +116,7 @@ def best_epoch(history: Mapping[str, Sequence[float]], objective: Objective) -> 
 
     Accuracy on a small validation split repeats from epoch to epoch; the first epoch to
     touch the maximum is often an under-trained one, and a later epoch at the same accuracy
-    with a lower loss scores better on held-out data (benchmarks/research/FINDINGS.md §1b).
+    with a lower loss scores better on held-out data (docs/design/findings.md §1b).
     """
     values = history.get(objective.metric) or []
     losses = history.get("val_loss") or []
