@@ -37,11 +37,11 @@ def yaml_loader() -> type[yaml.SafeLoader]:
 
 def ready_spaces_dir() -> Path:
     """Folder of the ready search spaces (inside the installed package, or the checkout)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "search_spaces", here.parent / "search_spaces"):
+    package = Path(__file__).resolve().parents[1]  # automl/
+    for candidate in (package / "search_spaces", package.parent / "search_spaces"):
         if candidate.is_dir():
             return candidate
-    return here / "search_spaces"
+    return package / "search_spaces"
 
 
 def ready_spaces() -> dict[str, Path]:

@@ -225,7 +225,7 @@ def test_a_worker_ends_when_its_conductor_dies(how: str) -> None:
 
 
 def test_a_worker_whose_conductor_is_already_gone_stops_at_once() -> None:
-    code = "from automl import parent; import time; parent.watch(1); time.sleep(30)"
+    code = "from automl.run import parent_watch; import time; parent_watch.watch(1); time.sleep(30)"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     done = subprocess.run([sys.executable, "-c", code], env=env, timeout=30, check=False)
     assert done.returncode == -15  # SIGTERM: the worker's handler records its trial
