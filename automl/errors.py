@@ -1,6 +1,24 @@
-"""One error hierarchy: the library raises these, only the CLI turns them into exit codes."""
+"""One error hierarchy, and why trials fail.
+
+The library raises these; only the CLI turns them into exit codes. A failed trial stores
+one of the failure reasons below, named here from what it raised.
+
+Frameworks raise their own types for exhausted memory (TensorFlow's
+``ResourceExhaustedError``, PyTorch's ``OutOfMemoryError``, a ``RuntimeError`` saying "out
+of memory"), so they are recognized by name and text, without importing any framework.
+"""
 
 from __future__ import annotations
+
+import errno
+
+# Failure reasons a trial is stored with.
+OOM = "oom"
+DISK_FULL = "disk_full"
+NAN = "nan"
+ERROR = "error"
+NO_PROGRESS = "no_progress"
+REASONS = (OOM, DISK_FULL, NAN, ERROR, NO_PROGRESS)
 
 
 class AutoMLError(Exception):
@@ -13,6 +31,14 @@ class SpecError(AutoMLError):
     """A search-space file is missing, unreadable or invalid."""
 
     exit_code = 2
+
+
+class UserCodeError(SpecError):
+    """The user's model code cannot be found, imported or used."""
+
+
+class HyperParameterError(SpecError):
+    """A build function declares a hyperparameter automl cannot tune as written."""
 
 
 class DataError(AutoMLError):
@@ -63,6 +89,37 @@ class TrialStopped(TrialFailed):
     """
 
 
+class Pruned(Exception):
+    """Raised inside a fit when the pruner asks to stop; ``history`` is the curve so far.
+
+    Not an :class:`AutoMLError`: it is control flow between a trial's fit and its worker,
+    which records the trial PRUNED.
+    """
+
+    history: dict[str, list[float]] = {}  # noqa: RUF012 - replaced per instance
+
+
 def unknown_name(kind: str, name: object, valid: list[str] | tuple[str, ...]) -> str:
     """Message for a lookup of an unknown registry name, listing the valid ones."""
     return f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}"
+
+
+_OOM_TYPES = ("MemoryError", "ResourceExhaustedError", "OutOfMemoryError")
+_OOM_TEXT = ("out of memory", "oom when allocating", "resource exhausted", "cannot allocate memory")
+_DISK_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def reason_of(exc: BaseException) -> str:
+    """``oom``, ``disk_full`` or ``error``, for the exception that ended a trial."""
+    if disk_full(exc):
+        return DISK_FULL
+    names = {t.__name__ for t in type(exc).__mro__}
+    text = str(exc).lower()
+    if names & set(_OOM_TYPES) or any(t in text for t in _OOM_TEXT):
+        return OOM
+    return ERROR
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write failed for want of space (or past the file-size limit)."""
+    return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS

@@ -34,10 +34,10 @@ SETTINGS: dict[str, dict[str, Any]] = {
 def _factory(options: dict[str, Any]) -> Any:
     import optuna
 
-    def make(spec: Any, seed: int | None, parallel: bool, space: Any) -> Any:
+    def make(sampler: Any, seed: int | None, parallel: bool, space: Any) -> Any:
         kw: dict[str, Any] = {"seed": seed, "constant_liar": parallel, **options}
-        if spec.sampler.n_startup_trials is not None:
-            kw["n_startup_trials"] = spec.sampler.n_startup_trials
+        if sampler.n_startup_trials is not None:
+            kw["n_startup_trials"] = sampler.n_startup_trials
         return optuna.samplers.TPESampler(**kw)
 
     return make
@@ -45,9 +45,9 @@ def _factory(options: dict[str, Any]) -> Any:
 
 def run(space: str, setting: str, seed: int, trials: int, url: str) -> dict[str, Any]:
     import automl
-    from automl.study import create as study
+    from automl.search import samplers
 
-    study.SAMPLERS["tpe"] = _factory(SETTINGS[setting])
+    samplers.SAMPLERS["tpe"] = _factory(SETTINGS[setting])
     start = time.perf_counter()
     sweep = automl.tune(
         space,

@@ -10,9 +10,8 @@ import keras_tuner
 import optuna
 import pytest
 
-from automl.errors import SpecError
+from automl.errors import HyperParameterError, SpecError
 from automl.usercode.hp import (
-    HyperParameterError,
     OptunaHyperParameters,
     compile_options,
     space_summary,

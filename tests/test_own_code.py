@@ -365,8 +365,8 @@ def test_a_trial_whose_validation_lags_its_training_is_not_pruned() -> None:
     accuracy is below the completed trials' too (BatchNormalization's lagging statistics)."""
     import optuna
 
+    from automl.errors import Pruned
     from automl.store.records import HISTORY
-    from automl.training.fit import Pruned
     from automl.usercode.train import _Tracker
 
     study = optuna.create_study(

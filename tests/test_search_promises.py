@@ -10,7 +10,7 @@ import pytest
 
 from automl import sweeps
 from automl.search.spec import validate_spec
-from automl.study import create as study
+from automl.search import samplers
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def _spying(monkeypatch: pytest.MonkeyPatch, registry: dict[str, Any], name: str
 def test_every_sampler_runs_a_short_sweep(
     name: str, cls: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = _spying(monkeypatch, study.SAMPLERS, name)
+    made = _spying(monkeypatch, samplers.SAMPLERS, name)
     search: dict[str, Any] = {
         "n_layers": 1,
         "units": {"low": 8, "high": 32, "step": 8},
@@ -67,7 +67,7 @@ def test_every_sampler_runs_a_short_sweep(
 def test_pruners_prune_only_after_min_epochs(
     name: str, cls: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = _spying(monkeypatch, study.PRUNERS, name)
+    made = _spying(monkeypatch, samplers.PRUNERS, name)
     raw = tiny_spec(pruner={"name": name, "min_epochs": 2}, ensemble=0)
     raw["search"]["learning_rate"] = {"low": 1e-4, "high": 3e-2, "log": True}
     raw["training"] = {"max_epochs": 3, "patience": None, "batch_size": 64}

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from automl.data import Splits
-from automl.errors import TrialFailed
+from automl.errors import Pruned, TrialFailed
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective, best_epoch
-from automl.training.fit import BestWeights, Pruned, compile_model, exploded, fit, predict, score
+from automl.training.fit import BestWeights, compile_model, exploded, fit, predict, score
 from tests.conftest import mlp_hp
 
 pytestmark = pytest.mark.backend
@@ -102,7 +102,7 @@ def test_latency_and_test_metrics() -> None:
 
 
 def test_rmsprop_takes_momentum_only_when_the_space_tunes_it() -> None:
-    from automl.training.fit import make_optimizer
+    from automl.models.optimizers import make_optimizer
 
     plain = make_optimizer({"optimizer": "rmsprop", "learning_rate": 1e-3})
     tuned = make_optimizer({"optimizer": "rmsprop", "learning_rate": 1e-3, "momentum": 0.5})

@@ -87,7 +87,7 @@ def command(fn: F) -> F:
 
 
 def _disk_full(exc: BaseException) -> bool:
-    from automl.faults import disk_full
+    from automl.errors import disk_full
 
     return disk_full(exc)
 

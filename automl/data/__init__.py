@@ -32,6 +32,7 @@ from automl.data.raw import RawData, encode_labels
 from automl.data.split import make_split
 from automl.errors import DataError, unknown_name
 from automl.models import InputSpec
+from automl.registry import Registry
 
 __all__ = ["RawData", "Splits", "encode_labels", "infer_kind", "load_source", "make_split"]
 __all__ += ["prepare", "sample_kind", "split_raw"]
@@ -129,18 +130,21 @@ def _builtin(data: Any, task: str | None) -> RawData:
     return raw
 
 
-# The readers by data.kind: the keys are the kinds the spec validates (spec.DATA_KINDS).
-READERS: dict[str, Callable[[Any, str | None], RawData]] = {
-    "builtin": _builtin,
-    "csv": lambda d, task: tabular.load_csv(d.source, d.target, task, d),
-    "npz": lambda d, task: npz.load(d.source, task),
-    "images": images.load,
-    "audio": audio.load,
-    "text": text.load,
-    "sequence": sequence.load,
-    "interactions": interactions.load,
-    "arrays": lambda d, task: arrays.load(d, task, None),  # needs the study's artifacts
-}
+# The readers by data.kind: the keys are the kinds the spec validates.
+READERS: Registry[Callable[[Any, str | None], RawData]] = Registry(
+    "data kind",
+    {
+        "builtin": _builtin,
+        "csv": lambda d, task: tabular.load_csv(d.source, d.target, task, d),
+        "npz": lambda d, task: npz.load(d.source, task),
+        "images": images.load,
+        "audio": audio.load,
+        "text": text.load,
+        "sequence": sequence.load,
+        "interactions": interactions.load,
+        "arrays": lambda d, task: arrays.load(d, task, None),  # needs the study's artifacts
+    },
+)
 
 
 def load_source(data: Any, task: str | None = None, artifacts: Any = None) -> RawData:

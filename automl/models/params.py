@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from automl.models.optimizers import OPTIMIZERS as _OPTIMIZERS
+
 ACTIVATIONS = (
     "relu",
     "gelu",
@@ -23,7 +25,7 @@ ACTIVATIONS = (
     "softplus",
     "mish",
 )
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
+OPTIMIZERS = _OPTIMIZERS.names  # the optimizer registry's names
 POOLING = ("max", "avg", "none")
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 LR_SCHEDULES = ("constant", "cosine", "plateau")

@@ -18,8 +18,8 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from automl import faults
-from automl.errors import DataError, SpecError, TrialFailed, TrialStopped
+from automl import errors
+from automl.errors import DataError, Pruned, SpecError, TrialFailed, TrialStopped
 from automl.run import budget
 from automl.search.suggest import suggest
 from automl.store import records, storage
@@ -81,7 +81,7 @@ def work(
         ran += 1
         if on_trial is not None:
             on_trial(outcome)
-        if outcome.fail_reason == faults.OOM and limits.replace_after_oom:
+        if outcome.fail_reason == errors.OOM and limits.replace_after_oom:
             return "oom"  # a fresh process gets back memory a framework may not free
 
 
@@ -153,7 +153,7 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
     try:
         keep.save_if_kept(ctx, trial, model, me)
     except OSError as exc:  # a full disk fails this trial; stored ones stay as they were
-        if not faults.disk_full(exc):
+        if not errors.disk_full(exc):
             raise
         return _failed(ctx, trial, start, exc)
 
@@ -168,8 +168,6 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
 
 
 def _failed(ctx: Context, trial: optuna.Trial, start: float, exc: Exception) -> TrialRecord:
-    from automl.training.fit import Pruned
-
     history = getattr(exc, "history", {})
     if isinstance(exc, Pruned):
         return _end(ctx, trial, TrialState.PRUNED, start, history)
@@ -179,7 +177,7 @@ def _failed(ctx: Context, trial: optuna.Trial, start: float, exc: Exception) -> 
         return _end(ctx, trial, TrialState.FAIL, start, history, exc.reason, exc.detail)
     log.debug("trial %d failed:\n%s", trial.number, traceback.format_exc())
     detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    reason = faults.reason_of(exc)
+    reason = errors.reason_of(exc)
     return _end(ctx, trial, TrialState.FAIL, start, history, reason, detail[:500])
 
 

@@ -7,7 +7,7 @@ the field path and what is allowed; :mod:`automl.search.catalog` reads the YAML 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from automl.data import READERS
 from automl.errors import SpecError
 from automl.models import FAMILIES
 from automl.models.params import TRAINING_PARAMS, HParam
@@ -28,21 +29,23 @@ from automl.search.params import (
     Scalar,
     Strict,
 )
+from automl.search.samplers import PRUNERS, SAMPLERS
 
 TASKS = ("classification", "regression")
-SamplerName = Literal["tpe", "random", "grid", "cmaes", "gp", "qmc", "nsga2"]
-PrunerName = Literal["median", "successive_halving", "hyperband", "none"]
-SAMPLER_NAMES: tuple[str, ...] = get_args(SamplerName)  # the keys of study.SAMPLERS
-PRUNER_NAMES: tuple[str, ...] = get_args(PrunerName)  # the keys of study.PRUNERS
+# Names come from the registries, so the spec accepts exactly the names a factory exists for.
+if TYPE_CHECKING:
+    SamplerName = str
+    PrunerName = str
+    DataKind = str
+else:
+    SamplerName = Literal[SAMPLERS.names]
+    PrunerName = Literal[PRUNERS.names]
+    DataKind = Literal[READERS.names]
 METRICS = {
     "classification": ("val_accuracy", "val_loss", "val_hr@10", "val_ndcg@10"),
     "regression": ("val_loss", "val_mae", "val_rmse"),
 }
 MODEL_METRICS = ("params_count", "latency_ms")
-DataKind = Literal[
-    "builtin", "csv", "npz", "images", "audio", "text", "sequence", "interactions", "arrays"
-]
-DATA_KINDS: tuple[str, ...] = get_args(DataKind)  # the keys of data.READERS
 
 
 class DataSpec(Strict):

@@ -8,12 +8,17 @@ Given ``optuna.trial.FixedTrial(params)`` it rebuilds the same values from store
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from automl.errors import SpecError
 from automl.models import get_family
 from automl.models.params import TRAINING_PARAMS
 from automl.search.params import CategoricalParam, FixedParam, FloatParam, IntParam
+from automl.search.samplers import PRUNERS, SAMPLERS
 from automl.search.spec import SweepSpec
+
+if TYPE_CHECKING:
+    import optuna
 
 
 def suggest(trial: Any, spec: SweepSpec) -> dict[str, Any]:
@@ -116,3 +121,22 @@ def _values(p: Any) -> list[Any] | None:
     assert isinstance(p, FloatParam) and p.step is not None
     n = int(round((p.high - p.low) / p.step))
     return [round(p.low + i * p.step, 12) for i in range(n + 1)]
+
+
+def make_sampler(
+    spec: SweepSpec, *, seed: int | None = None, n_existing: int = 0, parallel: bool = False
+) -> optuna.samplers.BaseSampler:
+    """The spec's sampler. A resumed seeded study offsets the seed so draws do not repeat."""
+    name = spec.sampler.name
+    factory = SAMPLERS.lookup(name, SpecError)
+    base = seed if seed is not None else spec.sampler.seed
+    effective = None if base is None else base + n_existing
+    space = grid(spec) if name == "grid" else None
+    return factory(spec.sampler, effective, parallel, space)
+
+
+def make_pruner(spec: SweepSpec, n_objectives: int) -> optuna.pruners.BasePruner:
+    """The spec's pruner; multi-objective studies are never pruned (Optuna cannot)."""
+    if n_objectives > 1:
+        return PRUNERS["none"](spec.pruner, spec.training.max_epochs)
+    return PRUNERS.lookup(spec.pruner.name, SpecError)(spec.pruner, spec.training.max_epochs)

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable
 
-from automl import faults
+from automl import errors
 from automl.errors import StorageError
 from automl.store import storage
 
@@ -50,7 +50,7 @@ def persist(write: Callable[[], None], what: str, retry_s: float | None = None) 
                 raise  # a bug, not an outage: retrying cannot help
             reason = storage.mask(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
             reason = f"{type(exc).__name__}: {reason}"
-            if time.monotonic() + delay > end or faults.disk_full(exc):
+            if time.monotonic() + delay > end or errors.disk_full(exc):
                 log.error("could not store %s: %s", what, reason)
                 raise StorageError(f"could not store {what}: {reason}") from None
             log.warning(

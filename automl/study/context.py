@@ -20,8 +20,8 @@ from automl.data.split import from_bytes
 from automl.errors import DataError, SpecError
 from automl.ranking import Objective
 from automl.search.spec import SweepSpec, validate_spec
+from automl.search.suggest import make_pruner, make_sampler
 from automl.store import records, storage
-from automl.study.create import make_pruner, make_sampler
 
 
 @dataclass

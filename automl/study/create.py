@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -16,11 +15,11 @@ import optuna
 from automl._version import __version__
 from automl.data import load_source, sample_kind, split_raw
 from automl.data.split import to_bytes
-from automl.errors import DataError, SpecError, unknown_name
+from automl.errors import DataError, SpecError
 from automl.models import FAMILIES, get_family
 from automl.ranking import at_k
-from automl.search.spec import PrunerSpec, SweepSpec, check_objectives
-from automl.search.suggest import grid
+from automl.search.samplers import check_sampler_installed
+from automl.search.spec import SweepSpec, check_objectives
 from automl.store import records, storage
 
 
@@ -31,7 +30,7 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
     no half-made study is left for later commands to trip on.
     """
     url = storage.storage_url(url)
-    _check_sampler_installed(spec.sampler.name)
+    check_sampler_installed(spec.sampler.name)
     opened = storage.open_storage(url)
     raw = load_source(spec.data, spec.task, storage.artifact_store(url))
     user_code = spec.model.build is not None
@@ -163,84 +162,3 @@ def _check_family_input(spec: SweepSpec, x: Any) -> None:
         + (f" of shape {shape}" if shape else "")
         + f"; families for {kind} data: {', '.join(fits) or 'none'}"
     )
-
-
-# Samplers: name -> factory(spec, seed, parallel, space) ---------------------------------
-
-
-def _tpe(
-    spec: SweepSpec, seed: int | None, parallel: bool, space: Any
-) -> optuna.samplers.BaseSampler:
-    # group=True (per-layer parameters sampled jointly) measured no better on digits_mlp and
-    # wine_mlp (benchmarks/sampler_defaults.py), so TPE stays multivariate without it.
-    kw: dict[str, Any] = {"seed": seed, "multivariate": True, "constant_liar": parallel}
-    if spec.sampler.n_startup_trials is not None:
-        kw["n_startup_trials"] = spec.sampler.n_startup_trials
-    return optuna.samplers.TPESampler(**kw)
-
-
-SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
-    "tpe": _tpe,
-    "random": lambda spec, seed, parallel, space: optuna.samplers.RandomSampler(seed=seed),
-    "grid": lambda spec, seed, parallel, space: optuna.samplers.GridSampler(space, seed=seed),
-    "cmaes": lambda spec, seed, parallel, space: optuna.samplers.CmaEsSampler(
-        seed=seed, warn_independent_sampling=False
-    ),
-    "gp": lambda spec, seed, parallel, space: optuna.samplers.GPSampler(seed=seed),
-    "qmc": lambda spec, seed, parallel, space: optuna.samplers.QMCSampler(
-        seed=seed, warn_independent_sampling=False
-    ),
-    "nsga2": lambda spec, seed, parallel, space: optuna.samplers.NSGAIISampler(seed=seed),
-}
-
-
-# Samplers whose Optuna class imports an optional package when it first samples.
-_SAMPLER_NEEDS = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", "pip install torch")}
-
-
-def _check_sampler_installed(name: str) -> None:
-    import importlib.util
-
-    module, fix = _SAMPLER_NEEDS.get(name, ("", ""))
-    if module and importlib.util.find_spec(module) is None:
-        raise SpecError(f"sampler.name: '{name}' needs the '{module}' package: {fix}")
-
-
-def make_sampler(
-    spec: SweepSpec, *, seed: int | None = None, n_existing: int = 0, parallel: bool = False
-) -> optuna.samplers.BaseSampler:
-    """The spec's sampler. A resumed seeded study offsets the seed so draws do not repeat."""
-    name = spec.sampler.name
-    if name not in SAMPLERS:
-        raise SpecError(unknown_name("sampler", name, list(SAMPLERS)))
-    base = seed if seed is not None else spec.sampler.seed
-    effective = None if base is None else base + n_existing
-    space = grid(spec) if name == "grid" else None
-    return SAMPLERS[name](spec, effective, parallel, space)
-
-
-def _first_rung(p: PrunerSpec) -> int:
-    """The step of the first rung: steps are 0-based epochs, so epoch ``min_epochs`` is
-    step ``min_epochs - 1``; a rung cannot sit at step 0 (Optuna's ``min_resource >= 1``)."""
-    return max(1, p.min_epochs - 1)
-
-
-PRUNERS: dict[str, Callable[[PrunerSpec, int], optuna.pruners.BasePruner]] = {
-    "median": lambda p, max_epochs: optuna.pruners.MedianPruner(
-        n_startup_trials=p.n_startup_trials, n_warmup_steps=p.min_epochs - 1
-    ),
-    "successive_halving": lambda p, max_epochs: optuna.pruners.SuccessiveHalvingPruner(
-        min_resource=_first_rung(p)
-    ),
-    "hyperband": lambda p, max_epochs: optuna.pruners.HyperbandPruner(
-        min_resource=_first_rung(p), max_resource=max(_first_rung(p), max_epochs - 1)
-    ),
-    "none": lambda p, max_epochs: optuna.pruners.NopPruner(),
-}
-
-
-def make_pruner(spec: SweepSpec, n_objectives: int) -> optuna.pruners.BasePruner:
-    """The spec's pruner; multi-objective studies are never pruned (Optuna cannot)."""
-    if n_objectives > 1:
-        return optuna.pruners.NopPruner()
-    return PRUNERS[spec.pruner.name](spec.pruner, spec.training.max_epochs)

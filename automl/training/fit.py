@@ -10,8 +10,9 @@ from typing import Any, Protocol
 import keras
 import numpy as np
 
-from automl.errors import AutoMLError, TrialFailed, unknown_name
+from automl.errors import Pruned, TrialFailed
 from automl.models import InputSpec
+from automl.models.optimizers import make_optimizer
 from automl.ranking import Objective, best_epoch
 from automl.training import callbacks as regimen
 
@@ -23,34 +24,6 @@ class Reporter(Protocol):
 
     def report(self, value: float, step: int) -> None: ...
     def should_prune(self) -> bool: ...
-
-
-class Pruned(Exception):
-    """Raised inside ``fit`` when the reporter asks to stop; ``history`` is the curve so far."""
-
-    history: dict[str, list[float]] = {}  # noqa: RUF012 - replaced per instance
-
-
-def make_optimizer(hp: dict[str, Any]) -> keras.optimizers.Optimizer:
-    lr = float(hp["learning_rate"])
-    name = hp["optimizer"]
-    wd = float(hp.get("weight_decay", 0.0)) or None
-    momentum = float(hp.get("momentum", 0.9))
-    # RMSprop takes the momentum only when the space tunes it: SGD's 0.9 stalls RMSprop
-    # (digits: test 0.916 with 0.9, 0.977 with Keras' default 0).
-    rms_momentum = float(hp.get("momentum", 0.0))
-    # Keras 3 applies weight_decay decoupled in every optimizer; adamw keeps its default.
-    factories = {
-        "adam": lambda: keras.optimizers.Adam(lr, weight_decay=wd),
-        "adamw": lambda: keras.optimizers.AdamW(lr, weight_decay=wd or 0.004),
-        "sgd": lambda: keras.optimizers.SGD(lr, momentum=momentum, weight_decay=wd),
-        "rmsprop": lambda: keras.optimizers.RMSprop(lr, momentum=rms_momentum, weight_decay=wd),
-        "nadam": lambda: keras.optimizers.Nadam(lr, weight_decay=wd),
-        "adagrad": lambda: keras.optimizers.Adagrad(lr, weight_decay=wd),
-    }
-    if name not in factories:
-        raise AutoMLError(unknown_name("optimizer", name, list(factories)))
-    return factories[name]()
 
 
 def compile_model(model: keras.Model, spec: InputSpec, hp: dict[str, Any]) -> None:

@@ -50,7 +50,8 @@ def train_once(
     """Build, compile and fit one model on ``data``; returns (model, FitResult).
 
     A family with a feature front end trains only its body, on features computed once
-    per front-end setting (:mod:`automl.training.frontend_cache`); the model returned is the whole one.
+    per front-end setting (:mod:`automl.training.frontend_cache`); the model returned is the
+    whole one.
     """
     from automl.training import fit as training
     from automl.training import frontend_cache as features
@@ -90,7 +91,8 @@ def train_folds(
     """
     import keras
 
-    from automl.training.fit import FitResult, Pruned
+    from automl.errors import Pruned
+    from automl.training.fit import FitResult
 
     k = int(spec.data.folds or 0)
     fits: list[Any] = []

@@ -26,15 +26,11 @@ from typing import Any
 import keras
 import keras_tuner
 
-from automl.errors import SpecError, TrialFailed
+from automl.errors import TrialFailed, UserCodeError
 
-__all__ = ["UserBuild", "UserCodeError", "call_build", "fit_override", "load_build"]
+__all__ = ["UserBuild", "call_build", "fit_override", "load_build"]
 
 BUILD_KWARGS = ("input_shape", "n_classes")  # passed only to builds that name them
-
-
-class UserCodeError(SpecError):
-    """The user's model code cannot be found, imported or used."""
 
 
 @dataclass(frozen=True)

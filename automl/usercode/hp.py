@@ -40,13 +40,12 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from automl.errors import SpecError
+from automl.errors import HyperParameterError
 from automl.models.params import OPTIMIZERS
 
 __all__ = [
     "DEFAULT_LEARNING_RATE",
     "DEFAULT_OPTIMIZER",
-    "HyperParameterError",
     "OptunaHyperParameters",
     "compile_options",
     "describe",
@@ -58,10 +57,6 @@ DEFAULT_OPTIMIZER = "adam"
 DEFAULT_LEARNING_RATE = 1e-3
 LEARNING_RATE_NAMES = ("learning_rate", "lr")  # learning_rate wins when both are declared
 _SUPPORTED = (kt_hps.Int, kt_hps.Float, kt_hps.Choice, kt_hps.Boolean, kt_hps.Fixed)
-
-
-class HyperParameterError(SpecError):
-    """A build function declares a hyperparameter automl cannot tune as written."""
 
 
 class OptunaHyperParameters(keras_tuner.HyperParameters):

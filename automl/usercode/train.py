@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from automl.errors import SpecError, TrialFailed
+from automl.errors import Pruned, SpecError, TrialFailed, UserCodeError
 from automl.ranking import Objective, best_epoch
 from automl.search.code_ref import PICKLED
 from automl.store import records
 from automl.training import fit as training
-from automl.usercode.build import UserBuild, UserCodeError, call_build, fit_override, load_build
+from automl.usercode.build import UserBuild, call_build, fit_override, load_build
 
 if TYPE_CHECKING:
     import optuna
@@ -183,7 +183,7 @@ def train(ctx: Context, trial: optuna.Trial) -> tuple[keras.Model, training.FitR
             kwargs.setdefault("batch_size", _batch_size(ctx, hp))
             kwargs.setdefault("validation_batch_size", training.EVAL_BATCH)
             returned = model.fit(data.x_train, data.y_train, **kwargs)
-    except (training.Pruned, TrialFailed) as exc:
+    except (Pruned, TrialFailed) as exc:
         exc.history = tracker.history
         raise
     fit = _result(tracker, returned, objective)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from automl import faults
+from automl import errors
 from automl.store import storage
 from automl.training import fit as training
 from tests.conftest import tiny_spec, write_yaml
@@ -31,7 +31,7 @@ class ResourceExhaustedError(Exception):
     ],
 )
 def test_failure_reasons(exc: BaseException, reason: str) -> None:
-    assert faults.reason_of(exc) == reason
+    assert errors.reason_of(exc) == reason
 
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, exc: Exception) -> None:
