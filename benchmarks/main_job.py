@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from _common import Table, backend
+
 
 def run_once(trials: int) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory() as tmp:
@@ -46,12 +48,14 @@ def main() -> None:
     args = parser.parse_args()
     rows = [run_once(args.trials) for _ in range(args.repeat)]
     print(
-        f"automl tune digits_cnn --trials {args.trials}, {os.cpu_count()} CPUs, backend "
-        f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}"
+        f"automl tune digits_cnn --trials {args.trials}, {os.cpu_count()} CPUs, backend {backend()}"
     )
-    print(f"{'run':>4}{'seconds':>10}{'trials':>8}{'test accuracy':>15}")
+    table = Table(
+        ("run", ">4"), ("seconds", ">10.1f"), ("trials", ">8"), ("test accuracy", ">15.4f")
+    )
+    print(table.header())
     for i, (seconds, acc, n) in enumerate(rows, 1):
-        print(f"{i:>4}{seconds:>10.1f}{n:>8}{acc:>15.4f}")
+        print(table.row(i, seconds, n, acc))
     print(f"main job seconds: {statistics.median(r[0] for r in rows):.1f}")
 
 

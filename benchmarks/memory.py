@@ -14,28 +14,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import tempfile
 from typing import Any
 
 import psutil
+from _common import Table, digits_spec, temp_storage
 
 import automl
 from automl.search.spec import validate_spec
 
-SPEC = {
-    "name": "memory",
-    "data": {"source": "digits"},
-    "model": {"family": "mlp"},
-    "search": {
+SPEC = digits_spec(
+    "memory",
+    "mlp",
+    search={
         "n_layers": {"low": 1, "high": 3},
         "units": {"low": 16, "high": 128, "per_layer": True},
         "learning_rate": {"low": 1e-3, "high": 1e-2, "log": True},
     },
-    "training": {"max_epochs": 2, "patience": None, "batch_size": 64},
-    "sampler": {"name": "random", "seed": 0},
-    "pruner": {"name": "none"},
-    "keep": 3,
-}
+    training={"max_epochs": 2, "patience": None, "batch_size": 64},
+    keep=3,
+)
 
 
 def rss_mb(in_process: bool) -> float:
@@ -54,11 +51,11 @@ def sweep(trials: int, in_process: bool, per_worker: int) -> list[float]:
     def on_trial(outcome: Any) -> None:
         samples.append(rss_mb(in_process))
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with temp_storage() as (_, url):
         automl.tune(
             validate_spec(SPEC),
             trials=trials,
-            storage=f"{tmp}/journal.log",
+            storage=url,
             in_process=in_process,
             max_trials_per_worker=per_worker,
             on_trial=on_trial,
@@ -87,11 +84,10 @@ def main() -> None:
         f"{args.trials} trials of a digits MLP; workers replaced every "
         f"{args.max_trials_per_worker} trials; RSS in MB (workers: sum of worker processes)"
     )
-    print(f"{'trial':>6}" + "".join(f"{n:>14}" for n in names))
+    table = Table(("trial", ">6"), *((n, ">14.0f") for n in names))
+    print(table.header())
     for i in range(0, args.trials, 10):
-        print(
-            f"{i + 1:>6}" + "".join(f"{results[n][i]:>14.0f}" for n in names if i < len(results[n]))
-        )
+        print(table.row(i + 1, *(results[n][i] for n in names if i < len(results[n]))))
     for n in names:
         print(f"{n}: growth {growth(results[n]):.0f} MB")
     print(f"rss growth MB: {growth(results['workers']):.0f}")

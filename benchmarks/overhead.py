@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from _common import Table, backend, digits_spec, temp_storage
+
 BOOT = time.time()  # this child's script start, after the interpreter started
 
 CONFIGS = [
@@ -53,11 +55,11 @@ CONFIGS = [
 
 
 def spec_dict(epochs: int) -> dict:
-    return {
-        "name": "overhead",
-        "data": {"source": "digits", "validation": 0.15, "test": 0.15, "split_seed": 0},
-        "model": {"family": "cnn"},
-        "search": {
+    return digits_spec(
+        "overhead",
+        "cnn",
+        data={"validation": 0.15, "test": 0.15, "split_seed": 0},
+        search={
             "n_layers": [1, 2],
             "filters": {"choices": [16, 32, 48], "per_layer": True},
             "kernel_size": [3, 5],
@@ -69,11 +71,9 @@ def spec_dict(epochs: int) -> dict:
             "dropout": 0.0,
             "batch_norm": False,
         },
-        "training": {"max_epochs": epochs, "patience": None},
-        "sampler": {"name": "random", "seed": 0},
-        "pruner": {"name": "none"},
-        "enqueue": CONFIGS,
-    }
+        training={"max_epochs": epochs, "patience": None},
+        enqueue=CONFIGS,
+    )
 
 
 def run_automl(epochs: int) -> float:
@@ -83,12 +83,12 @@ def run_automl(epochs: int) -> float:
     imported = time.time()
     spec = validate_spec(spec_dict(epochs))
     marks: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with temp_storage() as (_, url):
         start = time.time()
         sweep = automl.tune(
             spec,
             trials=len(CONFIGS),
-            storage=f"{tmp}/journal.log",
+            storage=url,
             on_start=lambda name: marks.setdefault("started", time.time()),
         )
         end = time.time()
@@ -213,13 +213,15 @@ def main() -> None:
     median = {mode: statistics.median(values) for mode, values in times.items()}
     print(
         f"{len(CONFIGS)} configurations x {args.epochs} epochs, digits CNN, "
-        f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, {os.cpu_count()} CPUs"
+        f"backend {backend()}, {os.cpu_count()} CPUs"
     )
-    print(f"{'run':<14}{f'seconds (median of {args.repeat})':>26}{'test accuracy':>16}")
+    seconds = f"seconds (median of {args.repeat})"
+    table = Table(("run", "<14"), (seconds, ">26.2f"), ("test accuracy", ">16.4f"))
+    print(table.header())
     for mode in ("handwritten", "automl"):
         acc = accs[mode] if accs[mode] is not None else float("nan")
         runs = " ".join(f"{t:.2f}" for t in times[mode])
-        print(f"{mode:<14}{median[mode]:>26.2f}{acc:>16.4f}   runs: {runs}")
+        print(f"{table.row(mode, median[mode], acc)}   runs: {runs}")
     print("\nautoml breakdown (median seconds)")
     for key, values in phases.items():
         print(f"  {key:<38}{statistics.median(values):>8.2f}")

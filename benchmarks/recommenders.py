@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import Table, temp_storage
 
 import automl
 from automl.api import splits_of
@@ -51,11 +51,10 @@ def popularity_hr(splits: Any, k: int = 10) -> float:
     return hit_rate(ranks(info.popularity[items].astype("float64")), k)
 
 
-def run(space: str, data: Path, folder: Path, trials: int, epochs: int | None) -> Any:
+def run(space: str, data: Path, storage: str, trials: int, epochs: int | None) -> Any:
     spec = load_spec(space).replace(**{"data.source": str(data)})
     if epochs:
         spec = spec.replace(**{"training.max_epochs": epochs})
-    storage = str(folder / "journal.log")
     return automl.tune(spec, trials=trials, study=space, storage=storage, report=False)
 
 
@@ -65,30 +64,31 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
     parser.add_argument("--interactions", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+    with temp_storage() as (folder, url):
         n = args.interactions
         generate(1000, 1700, n, seed=0).to_csv(folder / "ratings.csv", index=False)
         generate(1000, 1700, n, implicit=True, seed=1).to_csv(folder / "clicks.csv", index=False)
         start = time.perf_counter()
-        ratings = run("ratings_mf", folder / "ratings.csv", folder, args.trials, args.epochs)
+        ratings = run("ratings_mf", folder / "ratings.csv", url, args.trials, args.epochs)
         mid = time.perf_counter()
-        clicks = run("implicit_ncf", folder / "clicks.csv", folder, args.trials, args.epochs)
+        clicks = run("implicit_ncf", folder / "clicks.csv", url, args.trials, args.epochs)
         end = time.perf_counter()
         rmse, hr = ratings.test_metrics["rmse"], clicks.test_metrics["hr@10"]
         base_rmse = bias_baseline(splits_of(ratings.study, ratings.storage))
         base_hr = popularity_hr(splits_of(clicks.study, clicks.storage))
         sizes = [len(splits_of(s.study, s.storage).y_train) for s in (ratings, clicks)]
     print(f"{args.trials} trials per space, {os.cpu_count()} CPUs, epochs {args.epochs or 'spec'}")
-    print(f"{'space':<14}{'train rows':>11}{'metric':>10}{'automl':>9}{'baseline':>10}{'min':>7}")
-    print(
-        f"{'ratings_mf':<14}{sizes[0]:>11}{'rmse':>10}{rmse:>9.4f}{base_rmse:>10.4f}"
-        f"{(mid - start) / 60:>7.1f}"
+    table = Table(
+        ("space", "<14"),
+        ("train rows", ">11"),
+        ("metric", ">10"),
+        ("automl", ">9.4f"),
+        ("baseline", ">10.4f"),
+        ("min", ">7.1f"),
     )
-    print(
-        f"{'implicit_ncf':<14}{sizes[1]:>11}{'hr@10':>10}{hr:>9.4f}{base_hr:>10.4f}"
-        f"{(end - mid) / 60:>7.1f}"
-    )
+    print(table.header())
+    print(table.row("ratings_mf", sizes[0], "rmse", rmse, base_rmse, (mid - start) / 60))
+    print(table.row("implicit_ncf", sizes[1], "hr@10", hr, base_hr, (end - mid) / 60))
     print(
         f"recommenders: rmse {rmse:.4f} (bias baseline {base_rmse:.4f}), "
         f"hr@10 {hr:.4f} (popularity {base_hr:.4f})"

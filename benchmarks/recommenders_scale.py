@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+from _common import Table
 
 from automl.data import load_source, prepare, split_raw
 from automl.data.make_interactions import generate
@@ -82,10 +83,17 @@ def main() -> None:
         f"{args.interactions} interactions, {args.users} users, {args.items} items; "
         f"{os.cpu_count()} CPUs, backend {keras.backend.backend()}"
     )
-    print(f"{'feedback':<10}{'body':<7}{'train rows':>11}{'prepare s':>11}{'epoch s (median)':>18}")
+    table = Table(
+        ("feedback", "<10"),
+        ("body", "<7"),
+        ("train rows", ">11"),
+        ("prepare s", ">11.1f"),
+        ("epoch s (median)", ">18.1f"),
+    )
+    print(table.header())
     for implicit, body, n, prep, times in rows:
         kind = "implicit" if implicit else "ratings"
-        print(f"{kind:<10}{body:<7}{n:>11}{prep:>11.1f}{statistics.median(times):>18.1f}")
+        print(table.row(kind, body, n, prep, statistics.median(times)))
     print(
         f"peak memory: {peak_mb():.0f} MB (a dense user x item float32 matrix: "
         f"{args.users * args.items * 4 / 2**20:.0f} MB)"

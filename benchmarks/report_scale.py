@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _common import temp_storage
 
 
 def breakdown(url: str) -> dict[str, float]:
@@ -54,9 +55,8 @@ def main() -> None:
     from tests.sample_study import make_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = str(Path(tmp) / "journal.log")
-        out = Path(tmp) / "report.html"
+    with temp_storage() as (folder, url):
+        out = folder / "report.html"
         start = time.perf_counter()
         study = make_study(url, "scale", n_trials=args.trials, max_epochs=args.epochs)
         create_s = time.perf_counter() - start

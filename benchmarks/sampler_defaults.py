@@ -19,9 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from typing import Any
+
+from _common import Table, temp_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -70,12 +71,18 @@ def run(space: str, setting: str, seed: int, trials: int, url: str) -> dict[str,
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'space':>12} {'seed':>4} {'setting':>12} {'best val':>9} {'test':>7} {'min':>5}")
+    table = Table(
+        ("space", ">12"),
+        ("seed", ">4"),
+        ("setting", ">12"),
+        ("best val", ">9.4f"),
+        ("test", ">7.4f"),
+        ("min", ">5.1f"),
+        sep=" ",
+    )
+    print(table.header())
     for r in rows:
-        print(
-            f"{r['space']:>12} {r['seed']:>4} {r['setting']:>12} {r['val']:>9.4f} "
-            f"{r['test']:>7.4f} {r['minutes']:>5.1f}"
-        )
+        print(table.row(*(r[k] for k in ("space", "seed", "setting", "val", "test", "minutes"))))
     for space in sorted({r["space"] for r in rows}):
         for setting in SETTINGS:
             mine = [r for r in rows if r["space"] == space and r["setting"] == setting]
@@ -92,8 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.path.join(tmp, "journal.log")
+    with temp_storage() as (_, url):
         for space in args.spaces.split(","):
             for seed in seeds:
                 for setting in SETTINGS:

@@ -12,35 +12,31 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
+
+from _common import Table, backend, digits_spec, temp_storage
 
 import automl
 from automl.search.spec import validate_spec
 
 
 def spec(epochs: int) -> dict:
-    return {
-        "name": "scaling",
-        "data": {"source": "digits"},
-        "model": {"family": "cnn"},
-        "search": {
+    return digits_spec(
+        "scaling",
+        "cnn",
+        search={
             "n_layers": [1, 2],
             "filters": {"choices": [16, 32], "per_layer": True},
             "learning_rate": {"low": 1e-3, "high": 5e-3, "log": True},
         },
-        "training": {"max_epochs": epochs, "patience": None, "batch_size": 32},
-        "sampler": {"name": "random", "seed": 0},
-        "pruner": {"name": "none"},
-    }
+        training={"max_epochs": epochs, "patience": None, "batch_size": 32},
+    )
 
 
 def rate(trials: int, epochs: int, **placement: object) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
+    with temp_storage() as (_, url):
         start = time.perf_counter()
-        automl.tune(
-            validate_spec(spec(epochs)), trials=trials, storage=f"{tmp}/journal.log", **placement
-        )  # type: ignore[arg-type]
+        automl.tune(validate_spec(spec(epochs)), trials=trials, storage=url, **placement)  # type: ignore[arg-type]
         return trials / ((time.perf_counter() - start) / 60.0)
 
 
@@ -54,16 +50,16 @@ def main() -> None:
         runs = [(f"{n} per GPU", {"gpus": "auto", "trials_per_gpu": n}) for n in (1, 2, 4)]
     else:
         runs = [(f"{n} CPU worker(s)", {"gpus": "none", "workers": n}) for n in (1, 2)]
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     print(
-        f"{args.trials} trials x {args.epochs} epochs, digits CNN, backend {backend}, "
+        f"{args.trials} trials x {args.epochs} epochs, digits CNN, backend {backend()}, "
         f"{os.cpu_count()} CPUs"
     )
-    print(f"{'placement':<18}{'trials/min':>12}")
+    table = Table(("placement", "<18"), ("trials/min", ">12.2f"))
+    print(table.header())
     rates = []
     for label, placement in runs:
         rates.append(rate(args.trials, args.epochs, **placement))
-        print(f"{label:<18}{rates[-1]:>12.2f}")
+        print(table.row(label, rates[-1]))
     print(f"speed-up: {max(rates) / rates[0]:.2f}")
 
 

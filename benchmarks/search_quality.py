@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import Table, temp_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -67,10 +68,6 @@ def run(space: str, setting: str, seed: int, args: argparse.Namespace, url: str)
     }
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2")
@@ -79,18 +76,22 @@ def main() -> None:
     parser.add_argument("--datasets", default="digits_cnn", help="ready spaces to run")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.path.join(tmp, "journal.log")
+    table = Table(
+        ("seed", ">4"),
+        ("setting", ">8"),
+        ("single", ">8.4f"),
+        ("ensemble", ">8.4f"),
+        ("refit", ">8.4f"),
+        ("min", ">6.1f"),
+        sep=" ",
+    )
+    with temp_storage() as (_, url):
         for space in args.datasets.split(","):
             rows = [run(space, s, seed, args, url) for seed in seeds for s in ("baseline", "new")]
-            print(
-                f"{'seed':>4} {'setting':>8} {'single':>8} {'ensemble':>8} {'refit':>8} {'min':>6}"
-            )
+            print(table.header())
             for r in rows:
-                print(
-                    f"{r['seed']:>4} {r['setting']:>8} {_fmt(r['single']):>8} "
-                    f"{_fmt(r['ensemble']):>8} {_fmt(r['refit']):>8} {r['minutes']:>6.1f}"
-                )
+                keys = ("seed", "setting", "single", "ensemble", "refit", "minutes")
+                print(table.row(*(r[k] for k in keys)))
             new = [r["ensemble"] or r["single"] for r in rows if r["setting"] == "new"]
             was = [r["single"] for r in rows if r["setting"] == "baseline"]
             print(

@@ -21,12 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import Table, temp_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -154,10 +154,18 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     args = parser.parse_args()
     gaps: list[float] = []
-    head = ("dataset", "seed", "metric", "automl", "gbdt", "gbdt rs", "gap")
-    print(" ".join(f"{h:>{w}}" for h, w in zip(head, (15, 4, 9, 8, 8, 8, 6), strict=True)))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder, url = Path(tmp), str(Path(tmp) / "journal.log")
+    table = Table(
+        ("dataset", ">15"),
+        ("seed", ">4"),
+        ("metric", ">9"),
+        ("automl", ">8.4f"),
+        ("gbdt", ">8.4f"),
+        ("gbdt rs", ">8.4f"),
+        ("gap", ">+6.2f"),
+        sep=" ",
+    )
+    print(table.header())
+    with temp_storage() as (folder, url):
         for name in args.datasets.split(","):
             path = make_csv(name, folder)
             for seed in (int(s) for s in args.seeds.split(",")):
@@ -166,10 +174,7 @@ def main() -> None:
                 gap = ours - tuned if sweep.task == "regression" else 100 * (ours - tuned)
                 gaps.append(gap)
                 metric = "accuracy" if sweep.task == "classification" else "R2 x 100"
-                print(
-                    f"{name:>15} {seed:>4} {metric:>9} {ours:>8.4f} {default:>8.4f} "
-                    f"{tuned:>8.4f} {gap:>+6.2f}"
-                )
+                print(table.row(name, seed, metric, ours, default, tuned, gap))
     print(f"median test gap vs gradient boosting: {statistics.median(gaps):+.2f} points")
 
 

@@ -30,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import keras_tuner as kt  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import Table  # noqa: E402
 
 import automl  # noqa: E402
 from automl.data import make_split  # noqa: E402
@@ -192,15 +193,19 @@ def main() -> None:
         ]
         half = statistics.median(r["seconds"] for r in kt_rows) / 2
         rows += [*kt_rows, run_automl(seed, half, args.epochs, data)]
-    print(
-        f"{'tuner':<24}{'seed':>5}{'seconds':>9}{'trials':>8}{'best val':>10}{'test acc':>10}"
-        f"{'ensemble':>10}"
+    table = Table(
+        ("tuner", "<24"),
+        ("seed", ">5"),
+        ("seconds", ">9.1f"),
+        ("trials", ">8"),
+        ("best val", ">10.4f"),
+        ("test acc", ">10.4f"),
+        ("ensemble", ">10.4f"),
     )
+    print(table.header())
     for r in rows:
-        print(
-            f"{r['tuner']:<24}{r['seed']:>5}{r['seconds']:>9.1f}{r['trials']:>8}"
-            f"{r['best_val']:>10.4f}{r['test']:>10.4f}{r['ensemble']:>10.4f}"
-        )
+        keys = ("tuner", "seed", "seconds", "trials", "best_val", "test", "ensemble")
+        print(table.row(*(r[k] for k in keys)))
     ours, theirs = medians(rows, "test")
     print(f"median test accuracy: automl {ours:.4f} at half the time, best kerastuner {theirs:.4f}")
     ours, theirs = medians(rows, "ensemble")
