@@ -19,7 +19,7 @@ from automl.api import Sweep
 from automl.errors import AutoMLError
 from automl.options import DEFAULTS, TRIALS, RunOptions
 from automl.reports import write_report
-from automl.run import conductor as runner
+from automl.run import conductor
 from automl.run.devices import plan
 from automl.search.catalog import load_spec
 from automl.search.overrides import apply as apply_overrides
@@ -106,11 +106,11 @@ def tune(
             space, data, target = spec_for(space, data=data, target=target, url=url), None, None
         spec = apply_overrides(_with_overrides(space, data=data, target=target), overrides or {})
         name, early = _new_study(
-            spec, study, url, seed, lambda n: runner.prestart(n, url, opts, timeout)
+            spec, study, url, seed, lambda n: conductor.prestart(n, url, opts, timeout)
         )
     if report:
         on_trial = _reporting(name, url, report, report_every, on_trial)
-    runner.run(
+    conductor.run(
         name,
         url,
         trials=trials,
@@ -138,7 +138,7 @@ def _new_study(
     try:
         create(spec, name, url, seed=seed)
     except BaseException:
-        runner.stop(early)
+        conductor.stop(early)
         raise
     return name, early
 

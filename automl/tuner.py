@@ -195,10 +195,14 @@ class Tuner:
 
     def search_space_summary(self) -> None:
         """Print the hyperparameters one build declares (KerasTuner's format)."""
+        from automl.store.storage import storage_url
+        from automl.study.context import splits_of
         from automl.usercode.spec import dry_space
 
-        exists = self._exists()
-        entries = dry_space(self.hypermodel, self.sweep.study if exists else None, self.storage)
+        inputs = None
+        if self._exists():
+            inputs = splits_of(self.sweep.study, storage_url(self.storage)).input_spec
+        entries = dry_space(self.hypermodel, inputs)
         print(f"Search space summary\nDefault search space size: {len(entries)}")
         for entry in entries:
             print(f"{entry['name']} ({entry['type']})\n{entry['config']}")

@@ -7,7 +7,11 @@ so that a change that breaks them fails here rather than in a maintainer's head.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "automl"
 MAX_MODULE_LINES = 400
@@ -86,18 +90,76 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_no_import_cycle_counting_imports_inside_functions() -> None:
-    cycle = _cycle(_graph())
+# The layers, lowest first. A module may import only from its own layer or a lower one.
+LAYERS: list[set[str]] = [
+    {"_version", "_env", "errors", "ranking", "options", "registry"},
+    {"models"},
+    {"store"},
+    {"data"},
+    {"search"},
+    {"training", "reports"},
+    {"usercode"},
+    {"study"},
+    {"run"},
+    {"api", "sweeps", "tuner", "__init__"},
+    {"cli", "__main__"},
+]
+TOP_LEVEL_MAX = 12
+FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else "__init__"
+    for level, names in enumerate(LAYERS):
+        if part in names:
+            return level
+    raise AssertionError(f"{module} is in no layer of LAYERS")
+
+
+def test_no_import_cycle_counting_type_only_imports_and_imports_in_functions() -> None:
+    cycle = _cycle(_graph(type_only_too=True))
     assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_each_package_imports_only_from_layers_below_it() -> None:
+    upward = [
+        f"{name} -> {dep}"
+        for name, deps in _graph(type_only_too=True).items()
+        for dep in deps
+        if _layer(dep) > _layer(name)
+    ]
+    assert not upward
+
+
+def test_at_most_twelve_modules_directly_in_the_package() -> None:
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= TOP_LEVEL_MAX, top
 
 
 def test_reports_read_records_never_the_api() -> None:
     graph = _graph(type_only_too=True)
     for name, deps in graph.items():
         if name.startswith("automl.reports"):
-            assert not {
-                d for d in deps if d in ("automl.api", "automl.sweeps", "automl.cli.main")
-            }, name
+            assert not {d for d in deps if d.split(".")[1] in ("api", "sweeps", "cli")}, name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["spaces", "--validate", "digits_cnn"], ["spaces"], ["tune", "--help"]],
+)
+def test_the_cli_and_validation_load_no_deep_learning_framework(args: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from automl.cli.main import app\n"
+        f"result = CliRunner().invoke(app, {args!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+        f"print(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
 
 
 def test_no_module_over_400_lines() -> None:
@@ -123,11 +185,18 @@ def test_no_function_over_60_lines_without_a_reason() -> None:
     assert not long
 
 
-def test_registries_hold_exactly_the_names_the_spec_validates() -> None:
-    from automl import data
-    from automl.search import spec
-    from automl.study import create as study
+def test_the_spec_accepts_exactly_the_registered_names() -> None:
+    from automl.data import READERS
+    from automl.models.optimizers import OPTIMIZERS
+    from automl.search.samplers import PRUNERS, SAMPLERS
+    from automl.search.spec import SweepSpec
 
-    assert set(study.SAMPLERS) == set(spec.SAMPLER_NAMES)
-    assert set(study.PRUNERS) == set(spec.PRUNER_NAMES)
-    assert set(data.READERS) == set(spec.DATA_KINDS)
+    schema = SweepSpec.model_json_schema()["$defs"]
+    assert schema["SamplerSpec"]["properties"]["name"]["enum"] == list(SAMPLERS)
+    assert schema["PrunerSpec"]["properties"]["name"]["enum"] == list(PRUNERS)
+    kinds = schema["DataSpec"]["properties"]["kind"]["anyOf"][0]["enum"]
+    assert kinds == list(READERS)
+    from automl.models.params import TRAINING_PARAMS
+
+    assert TRAINING_PARAMS["optimizer"].check("lamb") is not None
+    assert all(TRAINING_PARAMS["optimizer"].check(name) is None for name in OPTIMIZERS)

@@ -366,8 +366,8 @@ def test_a_trial_whose_validation_lags_its_training_is_not_pruned() -> None:
     import optuna
 
     from automl.errors import Pruned
-    from automl.store.records import HISTORY
-    from automl.usercode.train import _Tracker
+    from automl.store.records import HISTORY, EpochRecorder
+    from automl.training.fit import EpochReporter
 
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=1)
@@ -379,7 +379,10 @@ def test_a_trial_whose_validation_lags_its_training_is_not_pruned() -> None:
     study.tell(done, 0.9)
 
     def epochs(train: list[float]) -> int:
-        tracker = _Tracker("val_accuracy", study.ask(), limit=float("inf"), check=True)
+        reporter = EpochRecorder(study.ask(), prune=True)
+        tracker = EpochReporter(
+            "val_accuracy", reporter, float("inf"), require_metric=True, spare_learners=True
+        )
         tracker.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
         for epoch, acc in enumerate(train):
             logs = {"loss": 0.5, "accuracy": acc, "val_accuracy": 0.1}
@@ -391,3 +394,58 @@ def test_a_trial_whose_validation_lags_its_training_is_not_pruned() -> None:
 
     assert epochs([0.85, 0.95]) == 2  # learns as well as the finished trial: goes on
     assert epochs([0.3, 0.4]) == 1  # learns nothing either: pruned at once
+
+
+SLOW_MODEL = """
+import time
+
+import keras
+import keras_tuner as kt
+
+
+class Slow(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        time.sleep(0.7)
+
+
+class Model(kt.HyperModel):
+    def build(self, hp):
+        model = keras.Sequential([
+            keras.Input((13,)),
+            keras.layers.Dense(hp.Int("width", 8, 16)),
+            keras.layers.Dense(3, activation="softmax"),
+        ])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    def fit(self, hp, model, x, y, **kwargs):
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Slow()]
+        return model.fit(x, y, **kwargs)
+"""
+
+
+@pytest.mark.slow
+def test_watch_shows_the_epoch_of_a_running_build_function_trial(in_tmp: Path) -> None:
+    """Build-function trials report their epochs as family trials do, so ``watch`` sees them."""
+    import time
+
+    (in_tmp / "slow_models.py").write_text(SLOW_MODEL)
+    tune = subprocess.Popen(
+        [sys.executable, "-m", "automl", "tune", "slow_models.py:Model", "--data", "wine",
+         "--study", "slow", "--trials", "1", "--set", "training.max_epochs=8",
+         "--set", "training.patience=null", "--no-report", "--quiet"],
+        cwd=in_tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    epochs: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while tune.poll() is None and time.monotonic() < deadline:
+            result = runner.invoke(app, ["watch", "slow", "--json"])
+            if result.exit_code == 0:
+                epochs += [r["epoch"] for r in json.loads(result.output)["running"]]
+            time.sleep(0.3)
+        assert tune.wait(timeout=60) == 0, tune.stderr.read() if tune.stderr else ""
+    finally:
+        tune.kill()
+    assert any(1 <= e < 8 for e in epochs), epochs
+    assert epochs == sorted(epochs)  # the epoch moves on as the trial trains

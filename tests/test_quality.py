@@ -15,7 +15,7 @@ from automl.models import InputSpec, build_model
 from automl.ranking import Objective
 from automl.search.spec import validate_spec
 from automl.study import ensemble
-from automl.training import callbacks as regimen
+from automl.training import callbacks
 from automl.training.fit import compile_model, fit
 from automl.training.folds import fold_splits
 from tests.conftest import mlp_hp, tiny_spec
@@ -73,11 +73,11 @@ def test_new_options_reject_bad_values(section: str, field: str, value: object) 
 
 
 def test_schedules_warm_up_then_decay() -> None:
-    rates = [regimen.lr_at(e, 1.0, "cosine", 2, 10) for e in range(10)]
+    rates = [callbacks.lr_at(e, 1.0, "cosine", 2, 10) for e in range(10)]
     assert rates[0] < rates[1] < rates[2] == pytest.approx(1.0)
     assert all(a > b for a, b in zip(rates[2:], rates[3:], strict=False))
-    assert rates[-1] == pytest.approx(regimen.COSINE_FLOOR)
-    assert [regimen.lr_at(e, 0.5, "constant", 0, 10) for e in range(3)] == [0.5] * 3
+    assert rates[-1] == pytest.approx(callbacks.COSINE_FLOOR)
+    assert [callbacks.lr_at(e, 0.5, "constant", 0, 10) for e in range(3)] == [0.5] * 3
 
 
 @pytest.mark.backend
@@ -86,14 +86,14 @@ def test_plateau_halves_the_rate_after_epochs_without_improvement() -> None:
     model = build_model("mlp", _hp(), data.input_spec)
     compile_model(model, data.input_spec, _hp())
     hp = _hp(lr_schedule="plateau", learning_rate=0.1)
-    schedule = regimen.LearningRate(hp, 10, Objective.of("val_loss"))
+    schedule = callbacks.LearningRate(hp, 10, Objective.of("val_loss"))
     schedule.set_model(model)
     rates = []
     for epoch, val_loss in enumerate([1.0, 0.9, 0.95, 0.95, 0.8, 0.85]):
         schedule.on_epoch_begin(epoch)
         logs = {"val_loss": val_loss}
         schedule.on_epoch_end(epoch, logs)
-        rates.append(logs[regimen.LR_KEY])
+        rates.append(logs[callbacks.LR_KEY])
     assert rates == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05])
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.05)
 
@@ -101,8 +101,8 @@ def test_plateau_halves_the_rate_after_epochs_without_improvement() -> None:
 @pytest.mark.backend
 def test_the_learning_rate_of_each_epoch_is_in_the_history() -> None:
     _, result = _fit(_hp(lr_schedule="cosine", warmup_epochs=1), _data(), epochs=4)
-    assert result.history[regimen.LR_KEY] == pytest.approx(
-        [regimen.lr_at(e, 1e-3, "cosine", 1, 4) for e in range(4)]
+    assert result.history[callbacks.LR_KEY] == pytest.approx(
+        [callbacks.lr_at(e, 1e-3, "cosine", 1, 4) for e in range(4)]
     )
 
 
@@ -114,14 +114,14 @@ def test_label_smoothing_keeps_val_loss_the_plain_cross_entropy() -> None:
     out = np.clip(model.predict(data.x_val, verbose=0), 1e-7, 1)
     plain = -np.mean(np.log(out[np.arange(len(data.y_val)), data.y_val]))
     assert result.history["val_loss"][-1] == pytest.approx(plain, rel=1e-3)
-    assert not any(k.endswith(regimen.PLAIN) for k in result.history)
+    assert not any(k.endswith(callbacks.PLAIN) for k in result.history)
 
 
 def test_balanced_class_weights_up_weight_the_rare_class() -> None:
     spec = InputSpec(shape=(1,), task="classification", n_classes=2)
-    weights = regimen.class_weights({"class_weight": "balanced"}, spec, np.array([0, 0, 0, 1]))
+    weights = callbacks.class_weights({"class_weight": "balanced"}, spec, np.array([0, 0, 0, 1]))
     assert weights == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
-    assert regimen.class_weights({"class_weight": "none"}, spec, np.array([0, 1])) is None
+    assert callbacks.class_weights({"class_weight": "none"}, spec, np.array([0, 1])) is None
 
 
 # -- no_progress ---------------------------------------------------------------------------
@@ -133,12 +133,12 @@ def _rule(task: str = "classification", y_train=None, y_val=None, epochs: int = 
     balanced = np.arange(200) % 10
     y_train = balanced if y_train is None else y_train
     y_val = balanced if y_val is None else y_val
-    return regimen.NoProgress(
+    return callbacks.NoProgress(
         hp, SimpleNamespace(input_spec=spec, y_train=y_train, y_val=y_val), epochs
     )
 
 
-def _replay(rule: regimen.NoProgress, curve: list[dict[str, float]]) -> int | None:
+def _replay(rule: callbacks.NoProgress, curve: list[dict[str, float]]) -> int | None:
     """The epoch (1-based) at which the rule ends the curve, or None."""
     for epoch, logs in enumerate(curve):
         try:
@@ -170,7 +170,7 @@ def test_no_progress_chance_follows_the_class_shares() -> None:
     rule = _rule(y_train=y, y_val=y)
     prior = np.bincount(y, minlength=10) / len(y)
     entropy = float(-(prior[prior > 0] * np.log(prior[prior > 0])).sum())
-    assert rule.loss_limit == pytest.approx(regimen.NO_PROGRESS_LOSS * entropy)
+    assert rule.loss_limit == pytest.approx(callbacks.NO_PROGRESS_LOSS * entropy)
     assert _replay(rule, [{"val_accuracy": 0.72, "loss": entropy}] * 6) == 5
     assert _replay(_rule(y_train=y, y_val=y), [{"val_accuracy": 0.8, "loss": entropy}] * 6) is None
 
@@ -201,7 +201,7 @@ def test_no_progress_checks_from_a_shorter_patience_but_not_before_epoch_3(
     patience: int | None, judged: int
 ) -> None:
     data = _data()
-    _, after = regimen.callbacks(
+    _, after = callbacks.callbacks(
         _hp(),
         data,
         max_epochs=9,

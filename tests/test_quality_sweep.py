@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import automl
 from automl.cli.main import app
 from automl.search.spec import validate_spec
-from automl.training import callbacks as regimen
+from automl.training import callbacks
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -115,7 +115,7 @@ def test_learning_rates_are_recorded_for_the_refit_to_replay(
 ) -> None:
     sweep, _ = refitted
     for t in sweep.record().complete:
-        assert len(t.history[regimen.LR_KEY]) == t.epochs
+        assert len(t.history[callbacks.LR_KEY]) == t.epochs
 
 
 def test_folds_objective_is_the_mean_over_folds(storage: str) -> None:

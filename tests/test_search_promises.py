@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from automl import sweeps
-from automl.search.spec import validate_spec
 from automl.search import samplers
+from automl.search.spec import validate_spec
 from tests.conftest import tiny_spec
 
 pytestmark = pytest.mark.slow

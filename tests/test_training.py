@@ -10,7 +10,8 @@ from automl.data import Splits
 from automl.errors import Pruned, TrialFailed
 from automl.models import InputSpec, build_model
 from automl.ranking import Objective, best_epoch
-from automl.training.fit import BestWeights, compile_model, exploded, fit, predict, score
+from automl.training.fit import BestWeights, compile_model, exploded, fit
+from automl.training.measure import predict, score
 from tests.conftest import mlp_hp
 
 pytestmark = pytest.mark.backend

@@ -25,8 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import AutoMLError
 from automl.options import DEFAULTS, RunOptions
-from automl.run import budget
-from automl.run import parent_watch as parent
+from automl.run import budget, parent_watch
 from automl.run.devices import Slot, plan
 from automl.store import records, storage
 from automl.store.records import TrialRecord
@@ -123,7 +122,7 @@ def start_worker(
     # The storage URL travels in the environment, never on a command line that `ps` shows.
     # No preexec_fn (unsafe while the progress thread runs): the worker watches its
     # parent itself (automl.run.parent_watch), given the conductor's pid.
-    env = {**os.environ, **slot.env(), "AUTOML_STORAGE": url, parent.ENV: str(os.getpid())}
+    env = {**os.environ, **slot.env(), "AUTOML_STORAGE": url, parent_watch.ENV: str(os.getpid())}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -22,10 +22,9 @@ from automl import errors
 from automl.errors import DataError, Pruned, SpecError, TrialFailed, TrialStopped
 from automl.run import budget
 from automl.search.suggest import suggest
-from automl.store import records, storage
-from automl.store import retry as durable
+from automl.store import records, retry, storage
 from automl.store.records import TrialRecord
-from automl.study import kept_models as keep
+from automl.study import kept_models
 from automl.study.context import Context
 
 log = logging.getLogger("automl")
@@ -151,7 +150,7 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
         history=history,
     )
     try:
-        keep.save_if_kept(ctx, trial, model, me)
+        kept_models.save_if_kept(ctx, trial, model, me)
     except OSError as exc:  # a full disk fails this trial; stored ones stay as they were
         if not errors.disk_full(exc):
             raise
@@ -162,8 +161,8 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
         records.write_result(trial, metrics, history)
         ctx.study.tell(trial, values)
 
-    durable.persist(tell, f"trial {trial.number}'s result {values} (params {me.params})")
-    keep.drop_unkept(ctx)
+    retry.persist(tell, f"trial {trial.number}'s result {values} (params {me.params})")
+    kept_models.drop_unkept(ctx)
     return me
 
 
@@ -198,7 +197,7 @@ def _end(
         records.write_failure(trial, metrics, history, reason, detail)
         ctx.study.tell(trial, state=state)
 
-    durable.persist(tell, f"trial {trial.number}'s end ({state.name} {reason})".strip())
+    retry.persist(tell, f"trial {trial.number}'s end ({state.name} {reason})".strip())
     return TrialRecord(
         number=trial.number,
         state=state.name,
@@ -224,14 +223,16 @@ def _train(
     from automl.training import fit as training
     from automl.training import folds
 
+    # Multi-objective studies cannot be pruned: their epochs are recorded, never reported.
+    reporter = records.EpochRecorder(trial, prune=len(ctx.objectives) == 1)
+    objective = ctx.objectives[0]
     if ctx.spec.model.build is not None:  # the user's own model code
         from automl.usercode.train import train as train_user_code
 
-        return train_user_code(ctx, trial)
-    # Multi-objective studies cannot be pruned: their epochs are recorded, never reported.
-    reporter = records.EpochRecorder(trial, prune=len(ctx.objectives) == 1)
-    train = folds.train_folds if ctx.spec.data.folds else folds.train_once
-    model, fit = train(ctx.spec, ctx.splits, hp, ctx.objectives[0], reporter)
+        model, fit = train_user_code(ctx.spec, ctx.splits, trial, objective, reporter, ctx.store)
+    else:
+        train = folds.train_folds if ctx.spec.data.folds else folds.train_once
+        model, fit = train(ctx.spec, ctx.splits, hp, objective, reporter)
     metrics = training.trial_metrics(model, fit)
     if ctx.spec.data.folds:
         metrics["folds"] = ctx.spec.data.folds

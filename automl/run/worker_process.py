@@ -12,8 +12,7 @@ from optuna.trial import TrialState
 
 from automl import _env
 from automl.errors import StudyNotFoundError
-from automl.run import budget
-from automl.run import parent_watch as parent
+from automl.run import budget, parent_watch
 from automl.run.worker import Limits, work
 from automl.store import records, storage
 from automl.study.context import open_context
@@ -41,7 +40,7 @@ def main(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
-    parent.watch()
+    parent_watch.watch()
     if wait_study:  # started early: import the framework while the study is being made
         _env.load_keras()
         wait_for_study(name, url)

@@ -304,6 +304,7 @@ class EpochRecorder:
 
     def __init__(self, trial: optuna.Trial, prune: bool) -> None:
         self.trial = trial
+        self.study = trial.study  # what the pruning guard compares against
         self.prune = prune
 
     def report(self, value: float, step: int) -> None:

@@ -29,7 +29,7 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import StorageError, StudyExistsError, StudyNotFoundError
-from automl.store import journal_repair as journal
+from automl.store import journal_repair
 from automl.store.redact import mask, scrub
 
 DEFAULT_DIR = "automl_studies"
@@ -118,7 +118,7 @@ def _journal_file(path: str) -> optuna.storages.BaseStorage:
         p = p / "journal.log"
     p.parent.mkdir(parents=True, exist_ok=True)
     lock = JournalFileOpenLock(str(p))
-    journal.repair(p, lock)
+    journal_repair.repair(p, lock)
     return optuna.storages.JournalStorage(JournalFileBackend(str(p), lock_obj=lock))
 
 

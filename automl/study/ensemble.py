@@ -111,7 +111,7 @@ def finalize(ctx: Context, record: records.StudyRecord, outputs: Any) -> None:
     Args:
         outputs: an :class:`automl.study.evaluate.Outputs` (kept models' outputs, cached or not).
     """
-    from automl.training import fit as training
+    from automl.training import measure
 
     if not stale(record, ctx.spec.ensemble):
         return
@@ -132,6 +132,6 @@ def finalize(ctx: Context, record: records.StudyRecord, outputs: Any) -> None:
             "members": members,
             "val_loss": loss(ctx.task, split.y_val, np.mean([val[i] for i in picks], axis=0)),
             "single_val_loss": loss(ctx.task, split.y_val, val[0]),
-            "test": training.score(ctx.task, ctx.splits.y_test, out),
+            "test": measure.score(ctx.task, ctx.splits.y_test, out),
         },
     )

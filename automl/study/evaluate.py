@@ -32,14 +32,14 @@ def _study_key(study: optuna.Study, url: str) -> tuple[str, int, Any]:
 
 def remember(ctx: Context, number: int, model: Any) -> None:
     """Predict the test and validation splits with a model just saved, while in memory."""
-    from automl.training import fit as training
+    from automl.training import measure
 
     if len(ctx.splits.y_test) + len(ctx.splits.y_val) > CACHE_MAX_SAMPLES:
         return
     _OUTPUTS[(_study_key(ctx.study, ctx.url), number)] = (
-        training.predict(model, ctx.splits.x_test),
-        training.layer_summary(model),
-        training.predict(model, ctx.splits.x_val),
+        measure.predict(model, ctx.splits.x_test),
+        measure.layer_summary(model),
+        measure.predict(model, ctx.splits.x_val),
     )
 
 
@@ -63,26 +63,26 @@ class Outputs:
         return None if cached is None else cached[part]
 
     def test(self, number: int) -> np.ndarray:
-        from automl.training import fit as training
+        from automl.training import measure
 
         out = self._cached(number, 0)
         return (
-            out if out is not None else training.predict(self.model(number), self.ctx.splits.x_test)
+            out if out is not None else measure.predict(self.model(number), self.ctx.splits.x_test)
         )
 
     def layers(self, number: int) -> list[dict[str, Any]]:
-        from automl.training import fit as training
+        from automl.training import measure
 
         out = self._cached(number, 1)
-        return out if out is not None else training.layer_summary(self.model(number))
+        return out if out is not None else measure.layer_summary(self.model(number))
 
     def predict(self, number: int, x: np.ndarray) -> np.ndarray:
         """Outputs on ``x``: the cached validation outputs when ``x`` is the validation split."""
-        from automl.training import fit as training
+        from automl.training import measure
 
         if x is self.ctx.splits.x_val and (out := self._cached(number, 2)) is not None:
             return out
-        return training.predict(self.model(number), x)
+        return measure.predict(self.model(number), x)
 
 
 def forget(ctx: Context, numbers: set[int]) -> None:
@@ -138,7 +138,7 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     Then choose and evaluate the ensemble of kept models, and refit the best if asked.
     """
     from automl.study import ensemble, refit
-    from automl.training import fit as training
+    from automl.training import measure
 
     study = ctx.study
     record = records.read_study(study, ctx.url)
@@ -157,7 +157,7 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
                 study.set_user_attr(records.BEST_EVAL, {**best_eval, "at_k": curve})
             continue
         out, layers = outputs.test(number), outputs.layers(number)
-        results[str(number)] = training.score(ctx.task, ctx.splits.y_test, out)
+        results[str(number)] = measure.score(ctx.task, ctx.splits.y_test, out)
         records.write_test(study, number, results[str(number)])
         if number == best_number:
             study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, layers, out))

@@ -43,9 +43,8 @@ def train(ctx: Context, trial: TrialRecord) -> tuple[Any, int, int]:
     import optuna
 
     from automl.search.suggest import suggest
-    from automl.training import callbacks as regimen
+    from automl.training import callbacks, folds
     from automl.training import fit as training
-    from automl.training import folds
 
     data = ctx.splits
     hp = suggest(optuna.trial.FixedTrial(trial.params), ctx.spec)
@@ -57,15 +56,15 @@ def train(ctx: Context, trial: TrialRecord) -> tuple[Any, int, int]:
     pooled = dataclasses.replace(data, x_train=x, y_train=y)
     model = folds.build(ctx.spec, pooled, hp)
     training.compile_model(model, data.input_spec, hp)
-    rates = [float(v) for v in trial.history.get(regimen.LR_KEY, [])[:epochs]] or None
-    schedule = regimen.LearningRate(hp, ctx.spec.training.max_epochs, replay=rates)
+    rates = [float(v) for v in trial.history.get(callbacks.LR_KEY, [])[:epochs]] or None
+    schedule = callbacks.LearningRate(hp, ctx.spec.training.max_epochs, replay=rates)
     model.fit(
         x,
         y,
         batch_size=int(hp["batch_size"]),
         epochs=epochs,
         callbacks=[schedule],
-        class_weight=regimen.class_weights(hp, data.input_spec, y),
+        class_weight=callbacks.class_weights(hp, data.input_spec, y),
         verbose=0,
     )
     return model, epochs, len(y)
@@ -73,13 +72,13 @@ def train(ctx: Context, trial: TrialRecord) -> tuple[Any, int, int]:
 
 def finalize(ctx: Context, record: StudyRecord) -> None:
     """Refit the best trial if it changed since the last refit; store model and metrics."""
-    from automl.training import fit as training
+    from automl.training import measure
 
     trial = target(record, ctx.spec.training.refit)
     if trial is None:
         return
     model, epochs, samples = train(ctx, trial)
-    out = training.predict(model, ctx.splits.x_test)
+    out = measure.predict(model, ctx.splits.x_test)
     aid = storage.save_study_model(ctx.store, ctx.study, model, f"refit-{trial.number}")
     old = (record.refit or {}).get("artifact_id")
     ctx.study.set_user_attr(
@@ -89,7 +88,7 @@ def finalize(ctx: Context, record: StudyRecord) -> None:
             "artifact_id": aid,
             "epochs": epochs,
             "samples": samples,
-            "test": training.score(ctx.task, ctx.splits.y_test, out),
+            "test": measure.score(ctx.task, ctx.splits.y_test, out),
         },
     )
     if old:

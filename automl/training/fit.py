@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import keras
 import numpy as np
+from optuna.trial import TrialState
 
 from automl.errors import Pruned, TrialFailed
 from automl.models import InputSpec
 from automl.models.optimizers import make_optimizer
 from automl.ranking import Objective, best_epoch
-from automl.training import callbacks as regimen
+from automl.store import records
+from automl.training import callbacks
 
 EVAL_BATCH = 256  # samples per batch for validation passes and test predictions
 
@@ -28,7 +31,7 @@ class Reporter(Protocol):
 
 def compile_model(model: keras.Model, spec: InputSpec, hp: dict[str, Any]) -> None:
     if spec.task == "classification":
-        loss, extra = regimen.classification_loss(hp, spec)
+        loss, extra = callbacks.classification_loss(hp, spec)
         model.compile(optimizer=make_optimizer(hp), loss=loss, metrics=["accuracy", *extra])
     else:
         # The model predicts in target units; weighting the MSE by 1/variance makes the
@@ -87,16 +90,34 @@ def exploded(model: keras.Model, limit: float = WEIGHT_LIMIT) -> str:
 
 
 class EpochReporter(keras.callbacks.Callback):
-    """Keeps the per-epoch history, fails on NaN or divergence, reports to the pruner."""
+    """Keeps the per-epoch history, fails on NaN or divergence, reports to the pruner.
+
+    Every trial, of a family or of the user's code, fits with one of these first in its
+    callbacks, so history, pruning and the epoch that ``automl watch`` shows are the same.
+
+    Args:
+        require_metric: fail the trial at once when the logs lack the objective (the user's
+            model may be compiled without it).
+        spare_learners: see :meth:`spared` (the user's models, run unchanged).
+    """
 
     def __init__(
-        self, metric: str, reporter: Reporter | None, limit: float, weights: float = WEIGHT_LIMIT
+        self,
+        metric: str,
+        reporter: Reporter | None,
+        limit: float,
+        weights: float = WEIGHT_LIMIT,
+        *,
+        require_metric: bool = False,
+        spare_learners: bool = False,
     ) -> None:
         super().__init__()
         self.metric = metric
         self.reporter = reporter
         self.limit = limit
         self.weights = weights
+        self.require_metric = require_metric
+        self.spare_learners = spare_learners
         self.history: dict[str, list[float]] = {}
         self.val_seconds: list[float] = []
         self._val_start = 0.0
@@ -116,6 +137,12 @@ class EpochReporter(keras.callbacks.Callback):
             raise TrialFailed("nan", f"training diverged at epoch {epoch + 1}: {why}")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.require_metric and self.metric not in (logs or {}):
+            raise TrialFailed(
+                "error",
+                f"objective {self.metric!r} is not in the model's logs "
+                f"({', '.join(sorted(logs or {}))}); compile the model with that metric",
+            )
         logs = {k: float(v) for k, v in (logs or {}).items()}
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
@@ -133,8 +160,28 @@ class EpochReporter(keras.callbacks.Callback):
                 raise Pruned(epoch + 1)
 
     def spared(self, epoch: int) -> bool:
-        """Whether a trial the pruner would stop goes on all the same (here: never)."""
-        return False
+        """Whether a trial the pruner would stop goes on all the same.
+
+        With ``spare_learners``, a trial whose training side learns at least as well as the
+        median completed trial's at this epoch is not pruned for its validation side alone.
+        The user's model runs unchanged: with Keras' BatchNormalization momentum 0.99, say,
+        validation sits near chance for 5-8 epochs while training accuracy is already
+        0.95, and such trials were the best ones on digits (docs/design/findings.md §7). A
+        trial that is not learning is still pruned. automl's own families set momentum 0.9
+        and are never spared.
+        """
+        train_key = self.metric.removeprefix("val_")
+        mine = self.history.get(train_key)
+        study = getattr(self.reporter, "study", None)
+        if not self.spare_learners or train_key == self.metric or not mine or study is None:
+            return False
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        theirs = records.history_at(done, train_key, epoch)
+        if not theirs:
+            return False
+        side = Objective.of(train_key)
+        best = min(mine, key=side.sort_key)
+        return not side.better(float(np.median(theirs)), best)
 
 
 class BestWeights(keras.callbacks.EarlyStopping):
@@ -214,7 +261,7 @@ def fit(
     spec = data.input_spec
     tracker = EpochReporter(objective.metric, reporter, divergence_limit(spec), weight_limit(spec))
     limits = {"max_epochs": max_epochs, "no_progress_epochs": no_progress_epochs}
-    before, after = regimen.callbacks(hp, data, objective=objective, patience=patience, **limits)
+    before, after = callbacks.callbacks(hp, data, objective=objective, patience=patience, **limits)
     stopper = BestWeights(objective, patience if patience is not None else max_epochs)
     inputs: dict[str, Any] = {
         "x": data.x_train,
@@ -229,23 +276,49 @@ def fit(
         # Implicit feedback: negatives sampled per epoch, ranking metrics at epoch end.
         changes, extra = recommend.fit_inputs(data, hp, objective.metric)
         inputs.update(changes)
-    try:
-        model.fit(
+    return run_fit(
+        tracker,
+        objective,
+        len(data.y_val),
+        lambda: model.fit(
             **inputs,
             validation_batch_size=EVAL_BATCH,
             epochs=max_epochs,
             callbacks=[*extra, *before, tracker, *after, stopper],
-            class_weight=regimen.class_weights(hp, data.input_spec, data.y_train),
+            class_weight=callbacks.class_weights(hp, data.input_spec, data.y_train),
             verbose=0,
-        )
+        ),
+        timers=extra,
+    )
+
+
+def run_fit(
+    tracker: EpochReporter,
+    objective: Objective,
+    n_val: int,
+    call: Callable[[], Any],
+    *,
+    timers: list[Any] | None = None,
+) -> FitResult:
+    """Run one trial's ``fit`` call and read its result: the one path every trial takes.
+
+    ``call`` does the fitting (Keras' ``fit``, or a ``HyperModel.fit`` override) with
+    ``tracker`` among its callbacks. A pruned or failed trial keeps the curve seen so far;
+    the result is taken at :func:`~automl.ranking.best_epoch`; latency is read off the
+    fastest validation pass (of ``tracker`` or, for ranking metrics, of ``timers``).
+    """
+    try:
+        returned = call()
     except (Pruned, TrialFailed) as exc:
         # Keep the curve of a stopped trial: learning curves show where it ended.
         exc.history = tracker.history
         raise
-    result = _result(tracker.history, objective)
-    seconds = tracker.val_seconds or [s for c in extra for s in getattr(c, "val_seconds", [])]
+    result = result_of(tracker.history, objective, returned)
+    seconds = tracker.val_seconds or [
+        s for c in timers or [] for s in getattr(c, "val_seconds", [])
+    ]
     if seconds:
-        result.latency_ms = 1000.0 * min(seconds) / max(len(data.y_val), 1)
+        result.latency_ms = 1000.0 * min(seconds) / max(n_val, 1)
     return result
 
 
@@ -260,67 +333,25 @@ def trial_metrics(model: keras.Model, fit: FitResult) -> dict[str, Any]:
     }
 
 
-def _result(history: dict[str, list[float]], objective: Objective) -> FitResult:
-    values = history.get(objective.metric, [])
-    if not values:
-        raise TrialFailed("error", f"metric {objective.metric!r} was not computed")
-    best = best_epoch(history, objective)
-    val = {k: v[best] for k, v in history.items() if k.startswith("val_")}
-    return FitResult(history, best, val)
-
-
-def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """Model outputs in inference mode, batch by batch.
-
-    A direct call skips building a predict function, which costs more than the
-    prediction itself for the small test splits of a sweep.
-    """
-    parts = [
-        keras.ops.convert_to_numpy(model(x[i : i + EVAL_BATCH], training=False))
-        for i in range(0, len(x), EVAL_BATCH)
-    ]
-    return np.concatenate(parts) if parts else np.empty((0,))
-
-
-def score(task: str, y_true: np.ndarray, y_out: np.ndarray) -> dict[str, float]:
-    """Metrics of model outputs on the test split (scikit-learn)."""
-    from sklearn import metrics as m
-
-    if task == "classification":
-        # One sigmoid output (a user's binary model): class 1 above 0.5.
-        binary = y_out.ndim == 1 or y_out.shape[1] == 1
-        y_pred = (y_out.reshape(-1) > 0.5).astype("int64") if binary else y_out.argmax(axis=1)
-        return {
-            "accuracy": float(m.accuracy_score(y_true, y_pred)),
-            "balanced_accuracy": float(m.balanced_accuracy_score(y_true, y_pred)),
-            "f1_macro": float(m.f1_score(y_true, y_pred, average="macro", zero_division=0)),
-            "precision_macro": float(
-                m.precision_score(y_true, y_pred, average="macro", zero_division=0)
-            ),
-            "recall_macro": float(m.recall_score(y_true, y_pred, average="macro", zero_division=0)),
-        }
-    y_pred = y_out.reshape(-1)
-    return {
-        "mae": float(m.mean_absolute_error(y_true, y_pred)),
-        "rmse": float(math.sqrt(m.mean_squared_error(y_true, y_pred))),
-        "r2": float(m.r2_score(y_true, y_pred)),
-    }
-
-
-def layer_summary(model: keras.Model) -> list[dict[str, Any]]:
-    """One row per layer: name, type, output shape and parameter count."""
-    rows = []
-    for layer in model.layers:
-        try:
-            shape = str(tuple(layer.output.shape))
-        except (AttributeError, ValueError):
-            shape = ""
-        rows.append(
-            {
-                "name": layer.name,
-                "type": type(layer).__name__,
-                "output_shape": shape,
-                "params": int(layer.count_params()),
-            }
-        )
-    return rows
+def result_of(
+    history: dict[str, list[float]], objective: Objective, returned: Any = None
+) -> FitResult:
+    """The trial's result from the epochs seen, or from what a custom ``fit`` returned
+    (a Keras ``History``, a dict of metrics, or the objective's value)."""
+    if not history.get(objective.metric) and isinstance(returned, keras.callbacks.History):
+        history = {k: [float(v) for v in vs] for k, vs in returned.history.items()}
+    if history.get(objective.metric):
+        best = best_epoch(history, objective)
+        val = {k: v[best] for k, v in history.items() if k.startswith("val_")}
+        return FitResult(history, best, val)
+    if isinstance(returned, dict) and objective.metric in returned:
+        val = {str(k): float(v) for k, v in returned.items()}
+        return FitResult({k: [v] for k, v in val.items()}, 0, val)
+    if isinstance(returned, int | float) and not isinstance(returned, bool):
+        value = float(returned)
+        return FitResult({objective.metric: [value]}, 0, {objective.metric: value})
+    raise TrialFailed(
+        "error",
+        f"objective {objective.metric!r} was not computed: the fit returned "
+        f"{type(returned).__name__} and the logs have {', '.join(sorted(history)) or 'nothing'}",
+    )

@@ -54,14 +54,14 @@ def train_once(
     whole one.
     """
     from automl.training import fit as training
-    from automl.training import frontend_cache as features
+    from automl.training import frontend_cache
 
-    parts = features.parts_of(spec.model.family, hp, data.input_spec)
+    parts = frontend_cache.parts_of(spec.model.family, hp, data.input_spec)
     cached = parts is not None and parts.cacheable and spec.data.feature_cache
     front_ms = 0.0
     if parts is not None and cached:
         model, net = parts.model, parts.body
-        data, front_ms = features.feed(parts.front, data)
+        data, front_ms = frontend_cache.feed(parts.front, data)
     else:
         model = net = parts.model if parts is not None else build(spec, data, hp)
     training.compile_model(net, data.input_spec, hp)

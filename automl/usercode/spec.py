@@ -20,6 +20,7 @@ import pandas as pd
 
 from automl.data import arrays
 from automl.errors import DataError, SpecError
+from automl.models import InputSpec
 from automl.search.code_ref import PICKLED, absolute, looks_like_ref
 from automl.search.spec import SweepSpec, validate_spec
 from automl.store import storage
@@ -143,10 +144,10 @@ def _is_local(module: Any) -> bool:
     return "site-packages" not in path and not path.startswith(sys.prefix)
 
 
-def dry_space(build: Any, study: Any = None, url: str | None = None) -> list[dict[str, Any]]:
+def dry_space(build: Any, input_spec: InputSpec | None = None) -> list[dict[str, Any]]:
     """The hyperparameters one build declares (``search_space_summary``), drawn at random.
 
-    ``study``: an existing study, whose data gives ``input_shape`` and ``n_classes``.
+    ``input_spec``: an existing study's inputs, which give ``input_shape`` and ``n_classes``.
     """
     import keras
     import optuna
@@ -157,11 +158,8 @@ def dry_space(build: Any, study: Any = None, url: str | None = None) -> list[dic
     code = load_build(absolute(build, Path.cwd())) if isinstance(build, str) else build
     code = code if isinstance(code, UserBuild) else UserBuild(code_name(build), code)
     kwargs: dict[str, Any] = {}
-    if study is not None:
-        from automl.study.context import splits_of
-
-        spec = splits_of(study, storage.storage_url(url)).input_spec
-        kwargs = {"input_shape": tuple(spec.shape), "n_classes": spec.n_classes or None}
+    if input_spec is not None:
+        kwargs = {"input_shape": tuple(input_spec.shape), "n_classes": input_spec.n_classes or None}
     hp = OptunaHyperParameters(optuna.create_study().ask())
     call_build(code, hp, **kwargs)
     keras.backend.clear_session()

@@ -13,8 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 from automl.errors import StorageError
-from automl.run import budget
-from automl.run import conductor as runner
+from automl.run import budget, conductor
 from automl.store import records, storage
 from automl.store import retry as durable
 
@@ -206,7 +205,7 @@ def test_reaping_a_trial_that_finished_meanwhile_queues_no_retry(tmp_path: Path)
     frozen = study.get_trials()[trial.number]  # read while RUNNING
     study.tell(trial, 0.5)  # ...then its worker told it after all
     assert storage.fail_trial(study, frozen, records.lost_attrs("lost")) is False
-    assert runner._fail(study, frozen, "worker_died") is False
+    assert conductor._fail(study, frozen, "worker_died") is False
     assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE]
 
 
@@ -221,9 +220,9 @@ def test_reaping_during_an_outage_leaves_the_trial_running_without_a_retry(
         raise ConnectionError("storage unreachable")
 
     monkeypatch.setattr(study._storage, "set_trial_user_attr", outage)
-    assert runner._fail(study, frozen, "worker_died") is False
+    assert conductor._fail(study, frozen, "worker_died") is False
     monkeypatch.undo()
     assert [t.state for t in study.get_trials()] == [TrialState.RUNNING]
-    assert runner._fail(study, frozen, "worker_died") is True  # the next reaping succeeds
+    assert conductor._fail(study, frozen, "worker_died") is True  # the next reaping succeeds
     states = [t.state for t in study.get_trials()]
     assert states == [TrialState.FAIL, TrialState.WAITING]  # failed once, retried once

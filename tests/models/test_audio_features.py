@@ -14,8 +14,7 @@ from automl.data import load_source
 from automl.errors import SpecError
 from automl.models import InputSpec, build_parts
 from automl.search.spec import validate_spec
-from automl.training import fit as training
-from automl.training import frontend_cache as features
+from automl.training import frontend_cache, measure
 
 FRONT = {"frame_length": 256, "frame_step": 128, "mel_bins": 16}
 
@@ -51,12 +50,12 @@ def _spec(root: Path, **data: Any) -> Any:
 @pytest.mark.backend  # the cache and the waveform-in model on every backend
 def test_trials_share_features_and_saved_models_take_waveforms(tmp_path: Path) -> None:
     root = _wavs(tmp_path / "wav")
-    features.clear()
-    features.counts.update(computed=0, reused=0)
+    frontend_cache.clear()
+    frontend_cache.counts.update(computed=0, reused=0)
     url = str(tmp_path / "j.log")
     sweep = automl.tune(_spec(root), trials=2, storage=url, in_process=True)
     # Two trials with one front-end setting: train and validation computed once each.
-    assert features.counts == {"computed": 2, "reused": 2}
+    assert frontend_cache.counts == {"computed": 2, "reused": 2}
     assert sweep.study.user_attrs["data"]["sample_rate"] == 8000
     from automl.study.context import splits_of
 
@@ -65,21 +64,21 @@ def test_trials_share_features_and_saved_models_take_waveforms(tmp_path: Path) -
     assert tuple(model.input.shape[1:]) == x.shape[1:]
     mel = model.get_layer("front_end").get_layer("mel").get_config()
     assert mel["sampling_rate"] == 8000  # the exported model states its rate
-    in_model = training.predict(model.get_layer("front_end"), x)
-    cached, _ = features.features(model.get_layer("front_end"), x)
-    assert features.counts["reused"] == 3  # the saved front end has the trial's setting
+    in_model = measure.predict(model.get_layer("front_end"), x)
+    cached, _ = frontend_cache.features(model.get_layer("front_end"), x)
+    assert frontend_cache.counts["reused"] == 3  # the saved front end has the trial's setting
     np.testing.assert_allclose(cached, in_model, rtol=1e-4, atol=1e-3)
-    body = training.predict(model.get_layer("body"), cached)
-    np.testing.assert_allclose(training.predict(model, x), body, rtol=1e-4, atol=1e-5)
+    body = measure.predict(model.get_layer("body"), cached)
+    np.testing.assert_allclose(measure.predict(model, x), body, rtol=1e-4, atol=1e-5)
 
 
 def test_feature_cache_off_trains_the_whole_model(tmp_path: Path) -> None:
     root = _wavs(tmp_path / "wav", per_class=4)
-    features.clear()
-    features.counts.update(computed=0, reused=0)
+    frontend_cache.clear()
+    frontend_cache.counts.update(computed=0, reused=0)
     spec = _spec(root, feature_cache=False)
     sweep = automl.tune(spec, trials=1, storage=str(tmp_path / "a.log"), in_process=True)
-    assert features.counts == {"computed": 0, "reused": 0}
+    assert frontend_cache.counts == {"computed": 0, "reused": 0}
     assert sweep.best_trial.state == "COMPLETE"
 
 
@@ -91,8 +90,8 @@ def test_cached_features_match_a_fresh_front_end_call() -> None:
     parts = build_parts("audio", {**hp, "dense_units": 0}, spec)
     assert parts is not None and parts.cacheable
     x = np.random.default_rng(0).uniform(-1, 1, (300, 2000)).astype("float32")
-    features.clear()
-    cached, _ = features.features(parts.front, x)  # computed in batches of 256
+    frontend_cache.clear()
+    cached, _ = frontend_cache.features(parts.front, x)  # computed in batches of 256
     whole = parts.front(x, training=False)
     np.testing.assert_allclose(cached, np.asarray(whole), rtol=1e-4, atol=1e-3)
     noisy = build_parts("audio", {**hp, "dense_units": 0, "augmentation": {"noise": 0.01}}, spec)

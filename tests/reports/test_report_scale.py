@@ -6,15 +6,14 @@ import pickle
 
 import pytest
 
-from automl.reports import analysis, write_report
-from automl.reports import sampling as thin
+from automl.reports import analysis, sampling, write_report
 from automl.reports.collect import collect_study
 
 
 def test_thin_keeps_the_best_and_the_fronts(make_sweep):
     sweep = make_sweep("big", n_trials=120)
     s = collect_study(sweep.record())
-    small = thin.thin(s, max_drawn=30, max_rows=10)
+    small = sampling.thin(s, max_drawn=30, max_rows=10)
     numbers = {t.number for t in small.trials}
     assert len(small.leaderboard.rows) == 10
     assert small.leaderboard.rows == s.leaderboard.rows[:10]  # the best rows, best first
@@ -27,13 +26,13 @@ def test_thin_keeps_the_best_and_the_fronts(make_sweep):
 
 def test_small_study_is_drawn_whole(make_sweep):
     s = collect_study(make_sweep("small", n_trials=20).record())
-    same = thin.thin(s)
+    same = sampling.thin(s)
     assert same.trials == s.trials and same.sampled == 0
 
 
 def test_report_says_what_it_sampled(make_sweep, tmp_path, monkeypatch):
-    monkeypatch.setattr(thin, "MAX_DRAWN", 25)
-    monkeypatch.setattr(thin, "MAX_ROWS", 15)
+    monkeypatch.setattr(sampling, "MAX_DRAWN", 25)
+    monkeypatch.setattr(sampling, "MAX_ROWS", 15)
     sweep = make_sweep("big", n_trials=80)
     page = write_report([sweep.record()], tmp_path / "r.html").read_text()
     assert "per-trial figures draw" in page and "of 80 trials" in page
