@@ -199,7 +199,7 @@ def study_id(study: optuna.Study) -> int:
 # Artifacts: saved models, splits, tokenizers -----------------------------------------------
 
 
-def has(store: Any, artifact_id: str | None) -> bool:
+def has(store: FileSystemArtifactStore, artifact_id: str | None) -> bool:
     if not artifact_id:
         return False
     try:
@@ -209,13 +209,13 @@ def has(store: Any, artifact_id: str | None) -> bool:
     return True
 
 
-def remove(store: Any, artifact_id: str) -> None:
+def remove(store: FileSystemArtifactStore, artifact_id: str) -> None:
     """Remove quietly: another worker may have removed it first."""
     with contextlib.suppress(ArtifactNotFound, FileNotFoundError):
         store.remove(artifact_id)
 
 
-def copy_to(store: Any, artifact_id: str, dest: str | Path) -> Path:
+def copy_to(store: FileSystemArtifactStore, artifact_id: str, dest: str | Path) -> Path:
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with store.open_reader(artifact_id) as src, open(dest, "wb") as out:
@@ -223,7 +223,7 @@ def copy_to(store: Any, artifact_id: str, dest: str | Path) -> Path:
     return dest
 
 
-def load_model(store: Any, artifact_id: str) -> Any:
+def load_model(store: FileSystemArtifactStore, artifact_id: str) -> Any:
     """The saved ``.keras`` model, loaded in Keras safe mode (no arbitrary code)."""
     import keras
 
@@ -232,12 +232,14 @@ def load_model(store: Any, artifact_id: str) -> Any:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
 
 
-def save_model(store: Any, trial: optuna.Trial, model: Any) -> str:
+def save_model(store: FileSystemArtifactStore, trial: optuna.Trial, model: Any) -> str:
     """Save a trial's trained model as an artifact of the trial; returns its id."""
     return save_study_model(store, trial, model, f"trial-{trial.number}")
 
 
-def save_study_model(store: Any, study: optuna.Study | optuna.Trial, model: Any, name: str) -> str:
+def save_study_model(
+    store: FileSystemArtifactStore, study: optuna.Study | optuna.Trial, model: Any, name: str
+) -> str:
     """Save a model as an artifact of a study (a refit) or a trial; returns its id."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.keras"

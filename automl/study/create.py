@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -21,6 +21,11 @@ from automl.ranking import at_k
 from automl.search.samplers import check_sampler_installed
 from automl.search.spec import SweepSpec, check_objectives
 from automl.store import records, storage
+
+if TYPE_CHECKING:
+    from optuna.artifacts import FileSystemArtifactStore
+
+    from automl.data.raw import RawData
 
 
 def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = None) -> None:
@@ -65,7 +70,7 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
 def _fill(
     study: optuna.Study,
     spec: SweepSpec,
-    raw: Any,
+    raw: RawData,
     split: dict[str, Any],
     sizes: dict[str, int],
     objectives: list[Any],
@@ -105,7 +110,9 @@ def _fill(
     study.set_user_attr(records.SPEC, spec.model_dump(mode="json"))
 
 
-def _store_tokenizer(store: Any, split_id: str, raw: Any, split: dict[str, Any]) -> str:
+def _store_tokenizer(
+    store: FileSystemArtifactStore, split_id: str, raw: RawData, split: dict[str, Any]
+) -> str:
     """Save the train-split tokenizer beside the split: users need it to encode new text."""
     import json
 
@@ -117,7 +124,9 @@ def _store_tokenizer(store: Any, split_id: str, raw: Any, split: dict[str, Any])
     return artifact_id
 
 
-def _store_vocabulary(store: Any, split_id: str, raw: Any, split: dict[str, Any]) -> str:
+def _store_vocabulary(
+    store: FileSystemArtifactStore, split_id: str, raw: RawData, split: dict[str, Any]
+) -> str:
     """Save the user and item id vocabularies: a model's embeddings are indexed by them."""
     import json
 
@@ -129,7 +138,7 @@ def _store_vocabulary(store: Any, split_id: str, raw: Any, split: dict[str, Any]
     return artifact_id
 
 
-def _check_ranking(metric: str, raw: Any) -> None:
+def _check_ranking(metric: str, raw: RawData) -> None:
     """HitRate / NDCG exist only for implicit interactions, and are all they measure."""
     implicit = raw.kind == "interactions" and raw.options.get("implicit")
     if bool(at_k(metric)) != bool(implicit):

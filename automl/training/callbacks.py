@@ -8,7 +8,7 @@ so a space that tunes none of them trains as before.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -16,6 +16,9 @@ import numpy as np
 from automl.errors import TrialStopped
 from automl.models import InputSpec
 from automl.ranking import Objective
+
+if TYPE_CHECKING:
+    from automl.data import Splits
 
 PLATEAU_PATIENCE = 2  # epochs without improvement before ``plateau`` halves the rate
 PLATEAU_FACTOR = 0.5
@@ -183,7 +186,7 @@ class NoProgress(keras.callbacks.Callback):
     Measured on 255 digits and image curves: it ended 5 of 9 dead ones, no learning one.
     """
 
-    def __init__(self, hp: dict[str, Any], data: Any, epochs: int) -> None:
+    def __init__(self, hp: dict[str, Any], data: Splits, epochs: int) -> None:
         super().__init__()
         spec = data.input_spec
         self.epochs = epochs
@@ -229,7 +232,7 @@ class NoProgress(keras.callbacks.Callback):
 
 def callbacks(
     hp: dict[str, Any],
-    data: Any,
+    data: Splits,
     *,
     max_epochs: int,
     objective: Objective | None,

@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import keras
 import numpy as np
@@ -18,6 +18,9 @@ from automl.models.optimizers import make_optimizer
 from automl.ranking import Objective, best_epoch
 from automl.store import records
 from automl.training import callbacks
+
+if TYPE_CHECKING:
+    from automl.data import Splits
 
 EVAL_BATCH = 256  # samples per batch for validation passes and test predictions
 
@@ -242,7 +245,7 @@ class FitResult:
 
 def fit(
     model: keras.Model,
-    data: Any,
+    data: Splits,
     hp: dict[str, Any],
     *,
     max_epochs: int,

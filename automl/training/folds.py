@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from automl.data import Splits
 from automl.search.spec import SweepSpec
+
+if TYPE_CHECKING:
+    from automl.ranking import Objective
+    from automl.training.fit import Reporter
 
 
 def fold_splits(splits: Splits, k: int, seed: int = 0) -> Iterator[Splits]:
@@ -45,7 +49,11 @@ def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
 
 
 def train_once(
-    spec: SweepSpec, data: Splits, hp: dict[str, Any], objective: Any, reporter: Any
+    spec: SweepSpec,
+    data: Splits,
+    hp: dict[str, Any],
+    objective: Objective,
+    reporter: Reporter | None,
 ) -> tuple[Any, Any]:
     """Build, compile and fit one model on ``data``; returns (model, FitResult).
 
@@ -82,7 +90,11 @@ def train_once(
 
 
 def train_folds(
-    spec: SweepSpec, splits: Splits, hp: dict[str, Any], objective: Any, reporter: Any
+    spec: SweepSpec,
+    splits: Splits,
+    hp: dict[str, Any],
+    objective: Objective,
+    reporter: Reporter | None,
 ) -> tuple[Any, Any]:
     """Train one model per fold; the result's validation metrics are the fold means.
 

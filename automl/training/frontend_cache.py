@@ -17,11 +17,14 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from automl.models import InputSpec, Parts
+
+if TYPE_CHECKING:
+    from automl.data import Splits
 
 MAX_BYTES = 2 << 30  # features kept per worker process, all settings together
 EVAL_BATCH = 256  # samples per front-end call
@@ -76,7 +79,7 @@ def features(front: Any, x: np.ndarray) -> tuple[np.ndarray, float]:
     return entry
 
 
-def feed(front: Any, data: Any) -> tuple[Any, float]:
+def feed(front: Any, data: Splits) -> tuple[Splits, float]:
     """``data`` with train and validation inputs replaced by the front end's output.
 
     Returns the new splits and the front end's milliseconds per sample, which the body's

@@ -11,7 +11,7 @@ that scores everything alike ranks the held-out item in the middle, not first.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -20,6 +20,9 @@ import pandas as pd
 from automl.data.interactions import Interactions, sample_unseen
 from automl.errors import DataError
 from automl.ranking import at_k
+
+if TYPE_CHECKING:
+    from automl.data import Splits
 
 BATCH = 8192  # pairs scored per model call
 CURVE_K = (1, 2, 3, 5, 10, 15, 20)  # the metric@K curve of the best model's report
@@ -114,7 +117,7 @@ class NegativeSampling(keras.utils.PyDataset):
         return self.pairs[part], self.labels[part]
 
 
-def fit_inputs(data: Any, hp: dict[str, Any], metric: str) -> tuple[dict[str, Any], list[Any]]:
+def fit_inputs(data: Splits, hp: dict[str, Any], metric: str) -> tuple[dict[str, Any], list[Any]]:
     """``model.fit`` arguments and extra callbacks for implicit-feedback training; the
     trainer's own ones for ratings (a plain regression on the pairs)."""
     info = data.interactions
@@ -126,13 +129,18 @@ def fit_inputs(data: Any, hp: dict[str, Any], metric: str) -> tuple[dict[str, An
     dataset = NegativeSampling(
         data.x_train, info, int(hp["negatives"]), int(hp["batch_size"]), seed
     )
+    if info.val_candidates is None:
+        raise ValueError("implicit interactions need validation candidates")
     callback = RankingCallback(data.x_val, info.val_candidates, ks)
     return {"x": dataset, "y": None, "validation_data": None, "batch_size": None}, [callback]
 
 
-def test_scores(model: keras.Model, data: Any) -> tuple[dict[str, float], dict[str, Any]]:
+def test_scores(model: keras.Model, data: Splits) -> tuple[dict[str, float], dict[str, Any]]:
     """Test HitRate@K and NDCG@K (K = 1..20) of an implicit model, and its metric@K curve."""
-    rank = candidate_ranks(model, data.x_test, data.interactions.test_candidates)
+    info = data.interactions
+    if info is None or info.test_candidates is None:
+        raise ValueError("test_scores needs implicit interactions with test candidates")
+    rank = candidate_ranks(model, data.x_test, info.test_candidates)
     curve = {
         "k": list(CURVE_K),
         "hr": [hit_rate(rank, k) for k in CURVE_K],

@@ -13,7 +13,7 @@ import io
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from automl.models import InputSpec
 from automl.search.code_ref import PICKLED, absolute, looks_like_ref
 from automl.search.spec import SweepSpec, validate_spec
 from automl.store import storage
+
+if TYPE_CHECKING:
+    from optuna.artifacts import FileSystemArtifactStore
 
 
 def is_user_code(space: Any) -> bool:
@@ -86,7 +89,9 @@ def spec_for(
     return validate_spec(raw, origin=f"model {code_name(build)!r}")
 
 
-def _data_section(data: Any, target: str | None, split: Any, store: Any) -> dict[str, Any]:
+def _data_section(
+    data: Any, target: str | None, split: Any, store: FileSystemArtifactStore
+) -> dict[str, Any]:
     if isinstance(data, str | Path):
         source = Path(str(data)).expanduser()
         path = str(source.resolve()) if source.exists() else str(data)
@@ -107,13 +112,15 @@ def _data_section(data: Any, target: str | None, split: Any, store: Any) -> dict
     )
 
 
-def _write(store: Any, kind: str, suffix: str, blob: bytes) -> str:
+def _write(store: FileSystemArtifactStore, kind: str, suffix: str, blob: bytes) -> str:
     aid = f"{kind}-{uuid.uuid4().hex}{suffix}"
     store.write(aid, io.BytesIO(blob))
     return aid
 
 
-def _pickle(build: Any, store: Any, fit_kwargs: dict[str, Any], callbacks: list[Any]) -> str:
+def _pickle(
+    build: Any, store: FileSystemArtifactStore, fit_kwargs: dict[str, Any], callbacks: list[Any]
+) -> str:
     """Store the build by value; its own module too, unless it is installed."""
     import cloudpickle
 

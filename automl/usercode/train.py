@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from optuna.artifacts import FileSystemArtifactStore
 
     from automl.data import Splits
+    from automl.data.raw import RawData
     from automl.search.spec import SweepSpec
 
 # fit() keywords automl sets itself; a search() that passes them has them moved elsewhere.
@@ -45,7 +46,7 @@ class UserCode:
 _LOADED: dict[tuple[str, str], UserCode] = {}
 
 
-def load_code(spec: SweepSpec, store: Any) -> UserCode:
+def load_code(spec: SweepSpec, store: FileSystemArtifactStore) -> UserCode:
     """The spec's build, imported (a file or module) or unpickled (given from Python) once."""
     ref = str(spec.model.build)
     key = (str(getattr(store, "_base_path", "")), ref)
@@ -57,7 +58,7 @@ def load_code(spec: SweepSpec, store: Any) -> UserCode:
     return _LOADED[key]
 
 
-def _unpickle(ref: str, store: Any) -> UserCode:
+def _unpickle(ref: str, store: FileSystemArtifactStore) -> UserCode:
     import cloudpickle
 
     aid = ref.removeprefix(PICKLED)
@@ -78,7 +79,9 @@ def _unpickle(ref: str, store: Any) -> UserCode:
     )
 
 
-def check_build(spec: SweepSpec, raw: Any, split: dict[str, Any], store: Any) -> None:
+def check_build(
+    spec: SweepSpec, raw: RawData, split: dict[str, Any], store: FileSystemArtifactStore
+) -> None:
     """A dry build before the study starts: code that cannot work fails in one line.
 
     Raises:
