@@ -1,4 +1,9 @@
-"""automl: tune Keras 3 models from YAML search spaces with Optuna."""
+"""automl: tune Keras 3 models from YAML search spaces with Optuna.
+
+The public API is what ``__all__`` names, plus the ``automl`` command. Every subpackage
+(``automl.cli``, ``automl.run``, ``automl.study``, ...) is internal and may change between
+releases; the layers they form are described in the docs' architecture page.
+"""
 
 from __future__ import annotations
 
