@@ -1,4 +1,4 @@
-"""Creating a study from a spec, and the registries of samplers and pruners.
+"""Creating a study from a spec: data loaded and split once, everything workers need stored.
 
 A study carries everything its workers need: the spec (as JSON), the task, the objectives,
 and the data split (an artifact), so a worker needs only the study name and storage URL.
