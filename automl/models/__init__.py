@@ -10,7 +10,6 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from automl.errors import AutoMLError, unknown_name
 from automl.models.params import (
     AUDIO_AUGMENTATION,
     AUDIO_BODIES,
@@ -30,6 +29,7 @@ from automl.models.params import (
     integer,
     one_of,
 )
+from automl.registry import Registry
 
 if TYPE_CHECKING:
     import keras
@@ -94,127 +94,129 @@ _RECURRENT_PARAMS: dict[str, HParam] = {
     "bidirectional": HParam(False, boolean, doc="read sequences both ways"),
 }
 
-FAMILIES: dict[str, Family] = {
-    "mlp": Family(
-        name="mlp",
-        module="automl.models.mlp",
-        inputs=("tabular", "image", "sequence"),
-        doc="dense layers for tabular features (any input is flattened)",
-        params={
-            "n_layers": HParam(2, integer(1, 32), doc="hidden layers"),
-            "units": HParam(64, integer(1), per_layer=True, doc="units of a hidden layer"),
-            **DENSE_PARAMS,
-            "scaling": HParam(
-                "standard", one_of(*SCALINGS), doc="tables: standardized or quantile-normal"
-            ),
-            "categorical_encoding": HParam(
-                "onehot", one_of(*ENCODINGS), doc="tables: category columns one-hot or embedded"
-            ),
-            "embedding_min_levels": HParam(
-                10, integer(1, 100000), doc="tables: embed columns with more levels than this"
-            ),
-        },
-    ),
-    "cnn": Family(
-        name="cnn",
-        module="automl.models.cnn",
-        inputs=("image",),
-        doc="2-D convolution blocks for images (height, width, channels)",
-        params={
-            "n_layers": HParam(2, integer(1, 16), doc="convolution blocks"),
-            "filters": HParam(32, integer(1), per_layer=True, doc="filters of a block"),
-            "kernel_size": HParam(3, integer(1, 15), doc="convolution kernel size"),
-            "pooling": HParam("max", one_of(*POOLING), doc="pooling after each block"),
-            **_HEAD_PARAMS,
-        },
-        augmentation=IMAGE_AUGMENTATION,
-    ),
-    "rnn": Family(
-        name="rnn",
-        module="automl.models.rnn",
-        inputs=("sequence",),
-        doc="recurrent layers (SimpleRNN / LSTM / GRU) for sequences (steps, features)",
-        params={
-            "cell": HParam("lstm", one_of(*RNN_CELLS), doc="recurrent cell"),
-            "n_layers": HParam(1, integer(1, 8), doc="recurrent layers"),
-            "units": HParam(64, integer(1), per_layer=True, doc="units of a recurrent layer"),
-            **_RECURRENT_PARAMS,
-            **_HEAD_PARAMS,
-            "dense_units": HParam(0, integer(0), doc="dense layer before the output; 0: none"),
-        },
-        augmentation=SEQUENCE_AUGMENTATION,
-    ),
-    "conv1d": Family(
-        name="conv1d",
-        module="automl.models.conv1d",
-        inputs=("sequence", "audio"),
-        doc="1-D convolution blocks for sequences (steps, features) or raw waveforms",
-        params={
-            "n_layers": HParam(2, integer(1, 16), doc="convolution blocks"),
-            "filters": HParam(32, integer(1), per_layer=True, doc="filters of a block"),
-            "kernel_size": HParam(3, integer(1, 63), doc="convolution kernel size"),
-            "pooling": HParam("max", one_of(*POOLING), doc="pooling after each block"),
-            **_HEAD_PARAMS,
-        },
-        augmentation=SEQUENCE_AUGMENTATION,
-    ),
-    "text": Family(
-        name="text",
-        module="automl.models.text",
-        inputs=("text",),
-        doc="token embedding + LSTM / GRU / Conv1D / pooling body for token id sequences",
-        params={
-            "embedding_dim": HParam(64, integer(1, 4096), doc="embedding size of a token"),
-            "vocab_size": HParam(
-                20000, integer(3), doc="most frequent tokens kept; rarer ones become unknown"
-            ),
-            "seq_len": HParam(200, integer(1), doc="tokens read per sample (the rest is cut)"),
-            "body": HParam("lstm", one_of(*TEXT_BODIES), doc="layers after the embedding"),
-            "n_layers": HParam(1, integer(1, 8), doc="recurrent or convolution layers"),
-            "units": HParam(64, integer(1), per_layer=True, doc="units or filters of a layer"),
-            "kernel_size": HParam(5, integer(1, 31), doc="conv1d body: kernel size"),
-            **_RECURRENT_PARAMS,
-            **_HEAD_PARAMS,
-            "dense_units": HParam(0, integer(0), doc="dense layer before the output; 0: none"),
-        },
-    ),
-    "recommender": Family(
-        name="recommender",
-        module="automl.models.recommender",
-        inputs=("interactions",),
-        doc="user and item embeddings: matrix factorization, MLP or NeuMF (both fused)",
-        params=RECOMMENDER_PARAMS,
-    ),
-    "audio": Family(
-        name="audio",
-        module="automl.models.audio",
-        inputs=("audio",),
-        doc="mel spectrogram front end (inside the model) + CNN or RNN body for waveforms",
-        params={
-            "frame_length": HParam(400, integer(16, 16384), doc="samples per spectrogram frame"),
-            "frame_step": HParam(160, integer(1, 16384), doc="samples between frames"),
-            "mel_bins": HParam(64, integer(4, 512), doc="mel frequency bands"),
-            "body": HParam("cnn", one_of(*AUDIO_BODIES), doc="layers after the spectrogram"),
-            "n_layers": HParam(2, integer(1, 8), doc="convolution blocks or recurrent layers"),
-            "units": HParam(32, integer(1), per_layer=True, doc="filters or units of a layer"),
-            "kernel_size": HParam(3, integer(1, 15), doc="cnn body: kernel size"),
-            "pooling": HParam("max", one_of(*POOLING), doc="cnn body: pooling after a block"),
-            **_RECURRENT_PARAMS,
-            **_HEAD_PARAMS,
-        },
-        augmentation=AUDIO_AUGMENTATION,
-    ),
-}
+FAMILIES: Registry[Family] = Registry(
+    "model family",
+    {
+        "mlp": Family(
+            name="mlp",
+            module="automl.models.mlp",
+            inputs=("tabular", "image", "sequence"),
+            doc="dense layers for tabular features (any input is flattened)",
+            params={
+                "n_layers": HParam(2, integer(1, 32), doc="hidden layers"),
+                "units": HParam(64, integer(1), per_layer=True, doc="units of a hidden layer"),
+                **DENSE_PARAMS,
+                "scaling": HParam(
+                    "standard", one_of(*SCALINGS), doc="tables: standardized or quantile-normal"
+                ),
+                "categorical_encoding": HParam(
+                    "onehot", one_of(*ENCODINGS), doc="tables: category columns one-hot or embedded"
+                ),
+                "embedding_min_levels": HParam(
+                    10, integer(1, 100000), doc="tables: embed columns with more levels than this"
+                ),
+            },
+        ),
+        "cnn": Family(
+            name="cnn",
+            module="automl.models.cnn",
+            inputs=("image",),
+            doc="2-D convolution blocks for images (height, width, channels)",
+            params={
+                "n_layers": HParam(2, integer(1, 16), doc="convolution blocks"),
+                "filters": HParam(32, integer(1), per_layer=True, doc="filters of a block"),
+                "kernel_size": HParam(3, integer(1, 15), doc="convolution kernel size"),
+                "pooling": HParam("max", one_of(*POOLING), doc="pooling after each block"),
+                **_HEAD_PARAMS,
+            },
+            augmentation=IMAGE_AUGMENTATION,
+        ),
+        "rnn": Family(
+            name="rnn",
+            module="automl.models.rnn",
+            inputs=("sequence",),
+            doc="recurrent layers (SimpleRNN / LSTM / GRU) for sequences (steps, features)",
+            params={
+                "cell": HParam("lstm", one_of(*RNN_CELLS), doc="recurrent cell"),
+                "n_layers": HParam(1, integer(1, 8), doc="recurrent layers"),
+                "units": HParam(64, integer(1), per_layer=True, doc="units of a recurrent layer"),
+                **_RECURRENT_PARAMS,
+                **_HEAD_PARAMS,
+                "dense_units": HParam(0, integer(0), doc="dense layer before the output; 0: none"),
+            },
+            augmentation=SEQUENCE_AUGMENTATION,
+        ),
+        "conv1d": Family(
+            name="conv1d",
+            module="automl.models.conv1d",
+            inputs=("sequence", "audio"),
+            doc="1-D convolution blocks for sequences (steps, features) or raw waveforms",
+            params={
+                "n_layers": HParam(2, integer(1, 16), doc="convolution blocks"),
+                "filters": HParam(32, integer(1), per_layer=True, doc="filters of a block"),
+                "kernel_size": HParam(3, integer(1, 63), doc="convolution kernel size"),
+                "pooling": HParam("max", one_of(*POOLING), doc="pooling after each block"),
+                **_HEAD_PARAMS,
+            },
+            augmentation=SEQUENCE_AUGMENTATION,
+        ),
+        "text": Family(
+            name="text",
+            module="automl.models.text",
+            inputs=("text",),
+            doc="token embedding + LSTM / GRU / Conv1D / pooling body for token id sequences",
+            params={
+                "embedding_dim": HParam(64, integer(1, 4096), doc="embedding size of a token"),
+                "vocab_size": HParam(
+                    20000, integer(3), doc="most frequent tokens kept; rarer ones become unknown"
+                ),
+                "seq_len": HParam(200, integer(1), doc="tokens read per sample (the rest is cut)"),
+                "body": HParam("lstm", one_of(*TEXT_BODIES), doc="layers after the embedding"),
+                "n_layers": HParam(1, integer(1, 8), doc="recurrent or convolution layers"),
+                "units": HParam(64, integer(1), per_layer=True, doc="units or filters of a layer"),
+                "kernel_size": HParam(5, integer(1, 31), doc="conv1d body: kernel size"),
+                **_RECURRENT_PARAMS,
+                **_HEAD_PARAMS,
+                "dense_units": HParam(0, integer(0), doc="dense layer before the output; 0: none"),
+            },
+        ),
+        "recommender": Family(
+            name="recommender",
+            module="automl.models.recommender",
+            inputs=("interactions",),
+            doc="user and item embeddings: matrix factorization, MLP or NeuMF (both fused)",
+            params=RECOMMENDER_PARAMS,
+        ),
+        "audio": Family(
+            name="audio",
+            module="automl.models.audio",
+            inputs=("audio",),
+            doc="mel spectrogram front end (inside the model) + CNN or RNN body for waveforms",
+            params={
+                "frame_length": HParam(
+                    400, integer(16, 16384), doc="samples per spectrogram frame"
+                ),
+                "frame_step": HParam(160, integer(1, 16384), doc="samples between frames"),
+                "mel_bins": HParam(64, integer(4, 512), doc="mel frequency bands"),
+                "body": HParam("cnn", one_of(*AUDIO_BODIES), doc="layers after the spectrogram"),
+                "n_layers": HParam(2, integer(1, 8), doc="convolution blocks or recurrent layers"),
+                "units": HParam(32, integer(1), per_layer=True, doc="filters or units of a layer"),
+                "kernel_size": HParam(3, integer(1, 15), doc="cnn body: kernel size"),
+                "pooling": HParam("max", one_of(*POOLING), doc="cnn body: pooling after a block"),
+                **_RECURRENT_PARAMS,
+                **_HEAD_PARAMS,
+            },
+            augmentation=AUDIO_AUGMENTATION,
+        ),
+    },
+)
 
 
 def get_family(name: str | Family) -> Family:
     """Return a family by name (or the family itself)."""
     if isinstance(name, Family):
         return name
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise AutoMLError(unknown_name("model family", name, list(FAMILIES))) from None
+    return FAMILIES.lookup(name)
 
 
 def build_model(family: str, hp: dict[str, Any], spec: InputSpec) -> keras.Model:
