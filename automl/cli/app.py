@@ -21,7 +21,6 @@ app = typer.Typer(
     help="Tune Keras models from YAML search spaces (Optuna inside).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -98,9 +97,24 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from automl._version import __version__
+
+        typer.echo(f"automl {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and framework logs."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     STATE["debug"] = debug
     if debug:

@@ -8,13 +8,13 @@ crash, a kill or an interrupt does not count: it is retried, and the retry count
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import optuna
+from filelock import FileLock
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.store import records, storage
@@ -49,12 +49,8 @@ def local_lock(folder: Path, study_name: str) -> Iterator[None]:
     """An exclusive lock shared by the worker processes of one machine."""
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(study_name.encode()).hexdigest()[:16]
-    with open(folder / f".{digest}.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(folder / f".{digest}.lock"):
+        yield
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> bool:
