@@ -1,49 +1,19 @@
-"""Shared fixtures: tiny specs, isolated storage, a CLI runner."""
+"""Fixtures shared by several test folders: isolated storage, services, the browser.
+
+Plain helpers live in ``tests.helpers``; test modules import those, never each other.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
 
 import pytest
 
+from tests.helpers import PG_URL, REDIS_URL, STARTED, missing
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def tiny_spec(**overrides: Any) -> dict[str, Any]:
-    """A digits MLP space that trains in about a second a trial."""
-    spec: dict[str, Any] = {
-        "name": "tiny",
-        "data": {"source": "digits"},
-        "model": {"family": "mlp"},
-        "search": {
-            "n_layers": {"low": 1, "high": 2},
-            "units": {"low": 16, "high": 48, "per_layer": True},
-            "learning_rate": {"low": 3e-3, "high": 1e-2, "log": True},
-        },
-        "training": {"max_epochs": 4, "patience": 2, "batch_size": 64},
-        "sampler": {"name": "random", "seed": 0},
-        "pruner": {"name": "none"},
-        "keep": 2,
-    }
-    spec.update(overrides)
-    return spec
-
-
-def mlp_hp(**changes: Any) -> dict[str, Any]:
-    """Every mlp and training hyperparameter at its default, with ``changes`` applied."""
-    import optuna
-
-    from automl.search.spec import validate_spec
-    from automl.search.suggest import suggest
-
-    spec = validate_spec({"data": {"source": "digits"}, "model": {"family": "mlp"}})
-    hp = suggest(optuna.trial.FixedTrial({}), spec)
-    hp.update(changes)
-    return hp
 
 
 @pytest.fixture
@@ -61,23 +31,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def write_yaml(path: Path, data: dict[str, Any] | str) -> Path:
-    import yaml
-
-    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
-    return path
-
-
-REDIS_URL = os.environ.get("AUTOML_TEST_REDIS", "redis://127.0.0.1:6379")
-
-
-def missing(message: str) -> NoReturn:
-    """A service or tool a test needs is missing: fail under ``CI=true``, else skip."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture
 def redis_url() -> str:
     """The Redis server at 127.0.0.1:6379; missing, it skips, or fails with ``CI=true``."""
@@ -90,7 +43,27 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-STARTED: list[subprocess.Popen[str]] = []  # processes tests started; see the fixture below
+@pytest.fixture
+def postgres() -> str:
+    """The PostgreSQL server at 127.0.0.1:5432 (database ``test``); missing, it skips, or
+    fails with ``CI=true``."""
+    import sqlalchemy
+
+    try:
+        sqlalchemy.create_engine(PG_URL).connect().close()
+    except Exception as exc:  # noqa: BLE001
+        missing(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
+    return PG_URL
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Chromium (``/usr/bin/chromium`` or ``$AUTOML_CHROMIUM``); missing, it skips, or fails
+    with ``CI=true``."""
+    path = os.environ.get("AUTOML_CHROMIUM", "/usr/bin/chromium")
+    if Path(path).is_file():
+        return path
+    missing(f"no Chromium at {path} (set AUTOML_CHROMIUM to test reports in a browser)")
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from automl.cli.main import app
 from automl.errors import NoModelError, StudyExistsError
 from automl.search.spec import validate_spec
 from automl.store.storage import artifact_dir
-from tests.conftest import tiny_spec
+from tests.helpers import tiny_spec
 
 pytestmark = pytest.mark.slow
 
@@ -175,7 +175,7 @@ def test_multi_objective_pareto(storage: str) -> None:
 def test_preprocess_turns_raw_rows_into_model_inputs(storage: str, tmp_path: Path) -> None:
     import pandas as pd
 
-    from tests.test_data import mixed_csv
+    from tests.helpers.make import mixed_csv
 
     path = mixed_csv(tmp_path / "people.csv", n=90)
     spec = validate_spec(tiny_spec(data={"source": str(path)}, training={"max_epochs": 2}))

@@ -11,7 +11,7 @@ from automl.data import load_source
 from automl.errors import DataError
 from automl.search.spec import SweepSpec, validate_spec
 from automl.study.create import _check_family_input
-from tests.data import make
+from tests.helpers import make
 
 
 def spec(family: str, **data: Any) -> SweepSpec:

@@ -10,7 +10,7 @@ import pytest
 
 from automl.data import load_source
 from automl.search.spec import validate_spec
-from tests.conftest import tiny_spec
+from tests.helpers import tiny_spec
 
 ROWS = [("39", "State-gov", "<=50K"), ("50", "Self-emp", ">50K"), ("38", "Private", "<=50K")]
 

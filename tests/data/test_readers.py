@@ -14,7 +14,7 @@ from automl.data import infer_kind, load_source, make_split, prepare
 from automl.data.text import encode, load_tokenizer, save_tokenizer
 from automl.errors import DataError
 from automl.search.spec import validate_spec
-from tests.data import make
+from tests.helpers import make
 
 
 def data_spec(**data: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 
 import automl
 from automl.api import Sweep
-from tests.sample_study import make_study
+from tests.helpers.sample_study import make_study
 
 
 @pytest.fixture
