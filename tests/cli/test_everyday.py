@@ -43,6 +43,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"storage": storage, "out": out, "name": "a-rather-long-study-name-never-cut"}
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_batch_log_prints_one_line_per_trial(swept: dict[str, Any]) -> None:
     lines = [line for line in swept["out"].splitlines() if line.startswith("trial ")]
     assert [line.split()[1] for line in lines] == ["0", "1", "2"]
@@ -79,6 +80,7 @@ def test_quiet_prints_no_trial_lines(in_tmp: Path) -> None:
     assert not [line for line in out.splitlines() if line.startswith("trial ")]
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_set_changes_the_stored_spec_and_the_report_shows_it(
     swept: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -119,6 +121,7 @@ def test_set_validates_and_json(in_tmp: Path) -> None:
     assert json.loads(out)["overrides"] == {"training.max_epochs": 9}
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_set_refused_on_resume(swept: dict[str, Any]) -> None:
     code, out = run(
         "tune", swept["name"], "--resume", "--storage", swept["storage"], "--set", "keep=1"
@@ -126,6 +129,7 @@ def test_set_refused_on_resume(swept: dict[str, Any]) -> None:
     assert code != 0 and "--set cannot change an existing study" in out
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_json_outputs_are_one_document(swept: dict[str, Any]) -> None:
     code, out = run("studies", "--storage", swept["storage"], "--json")
     assert code == 0
@@ -143,6 +147,7 @@ def test_json_outputs_are_one_document(swept: dict[str, Any]) -> None:
     assert "digits_cnn" in {s["name"] for s in json.loads(out)}
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_studies_table_fits_80_columns_without_cutting_names(swept: dict[str, Any]) -> None:
     result = runner.invoke(app, ["studies", "--storage", swept["storage"]], env={"COLUMNS": "80"})
     lines = result.output.splitlines()
@@ -151,6 +156,7 @@ def test_studies_table_fits_80_columns_without_cutting_names(swept: dict[str, An
     assert "COMPLETE" in result.output and "best" in result.output
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_watch_once_shows_done_best_and_running(swept: dict[str, Any]) -> None:
     storage = open_storage(swept["storage"])
     study = optuna.load_study(study_name=swept["name"], storage=storage)
@@ -175,6 +181,7 @@ def test_watch_unknown_study_is_one_line(in_tmp: Path) -> None:
     assert code == 4 and "nope" in out and "Traceback" not in out
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_optuna_dashboard_reads_the_journal(swept: dict[str, Any]) -> None:
     # What `optuna-dashboard ./automl_studies/journal.log` does with a journal file path.
     from optuna.storages import JournalStorage
@@ -221,6 +228,7 @@ def test_missing_redis_driver_names_the_extra() -> None:
     assert "pip install 'automl[redis]'" in done.stderr and "s3cret" not in done.stderr
 
 
+@pytest.mark.slow  # the swept fixture trains a 3-trial sweep
 def test_watch_follows_until_the_sweep_ends(swept: dict[str, Any]) -> None:
     code, out = run("watch", swept["name"], "--storage", swept["storage"], "--interval", "0.2")
     assert code == 0 and "(finished)" in out

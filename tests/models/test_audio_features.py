@@ -47,6 +47,7 @@ def _spec(root: Path, **data: Any) -> Any:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.backend  # the cache and the waveform-in model on every backend
 def test_trials_share_features_and_saved_models_take_waveforms(tmp_path: Path) -> None:
     root = _wavs(tmp_path / "wav")
@@ -72,6 +73,7 @@ def test_trials_share_features_and_saved_models_take_waveforms(tmp_path: Path) -
     np.testing.assert_allclose(measure.predict(model, x), body, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_feature_cache_off_trains_the_whole_model(tmp_path: Path) -> None:
     root = _wavs(tmp_path / "wav", per_class=4)
     frontend_cache.clear()

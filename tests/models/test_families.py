@@ -32,6 +32,7 @@ SHAPES = {
     "recommender": (2,),  # [user_idx, item_idx]
 }
 N_IDS = 7  # users and items of the recommender samples
+FAST = {"mlp", "recommender"}  # the families the fast tier fits; -m slow fits the rest
 AUGMENT: dict[str, dict[str, Any]] = {
     "cnn": {
         "rotation": 0.1,
@@ -53,13 +54,14 @@ SEARCH: dict[str, dict[str, Any]] = {
     "audio": {"frame_length": 128, "frame_step": 64, "mel_bins": 16, "units": 4},
     "rnn": {"units": 8, "bidirectional": True, "n_layers": 1},
 }
+SLOW = pytest.mark.slow  # a recurrent body takes seconds to build and fit, even tiny
 VARIANTS = [
-    ("rnn", {"cell": "gru", "n_layers": 2, "bidirectional": False}),
+    pytest.param("rnn", {"cell": "gru", "n_layers": 2, "bidirectional": False}, marks=SLOW),
     ("rnn", {"cell": "simple_rnn"}),
-    ("text", {"body": "gru", "bidirectional": True}),
+    pytest.param("text", {"body": "gru", "bidirectional": True}, marks=SLOW),
     ("text", {"body": "conv1d", "kernel_size": 3}),
     ("text", {"body": "pooling"}),
-    ("audio", {"body": "lstm", "n_layers": 1}),
+    pytest.param("audio", {"body": "lstm", "n_layers": 1}, marks=SLOW),
     ("conv1d", {"pooling": "none"}),
 ]
 
@@ -115,7 +117,10 @@ def _spec(family: str, task: str, y: np.ndarray) -> InputSpec:
     )
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize(
+    "family",
+    [pytest.param(f, marks=() if f in FAST else pytest.mark.slow) for f in sorted(FAMILIES)],
+)
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_family_builds_fits_saves_and_reloads(family: str, task: str, tmp_path: Path) -> None:
     import keras

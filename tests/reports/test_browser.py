@@ -9,8 +9,12 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
+
 from automl.reports import write_report
 from tests.helpers.browser import check_page, dump_dom
+
+pytestmark = pytest.mark.slow  # needs Chromium
 
 MULTI = [{"metric": "val_accuracy"}, {"metric": "params_count", "direction": "minimize"}]
 PWN = "<script>document.body.setAttribute('data-pwned','1')</script>"

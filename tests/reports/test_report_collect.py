@@ -128,6 +128,7 @@ def test_bare_optuna_study(journal):
     assert data.title == "bare"
 
 
+@pytest.mark.slow
 def test_collect_does_not_import_plotly(make_sweep, journal):
     make_sweep("np", n_trials=4)
     code = (

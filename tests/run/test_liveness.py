@@ -47,7 +47,10 @@ def _remote_trial(study: optuna.Study, worker: str = "elsewhere:4242") -> optuna
     return trial
 
 
-@pytest.mark.parametrize("kind", ["journal", "redis", "sqlite"])
+@pytest.mark.parametrize(
+    "kind",
+    ["journal", pytest.param("redis", marks=pytest.mark.slow), "sqlite"],  # Redis: a service
+)
 def test_a_silent_trial_of_any_machine_fails_as_lost_and_is_retried(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,6 +76,7 @@ def test_a_silent_trial_of_any_machine_fails_as_lost_and_is_retried(
     assert budget.fail_stale(study) == []  # failed once, retried once
 
 
+@pytest.mark.slow
 def test_heartbeat_thread_keeps_a_journal_trial_alive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,6 +91,7 @@ def test_heartbeat_thread_keeps_a_journal_trial_alive(
     assert budget.fail_stale(study) == [trial.number]
 
 
+@pytest.mark.slow
 def test_sweep_waiting_on_a_dead_workers_trial_retries_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -136,6 +141,7 @@ class Flaky:
         self.tell = tell
 
 
+@pytest.mark.slow
 def test_tell_survives_a_storage_outage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

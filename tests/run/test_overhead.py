@@ -13,6 +13,7 @@ from automl.study import evaluate
 from tests.helpers import tiny_spec
 
 
+@pytest.mark.slow
 def test_finalize_uses_outputs_of_models_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -32,6 +33,7 @@ def test_finalize_uses_outputs_of_models_in_memory(
     assert {str(n) for n in ours} == kept
 
 
+@pytest.mark.slow
 def test_finalize_matches_the_saved_models(tmp_path: Path) -> None:
     spec = validate_spec(tiny_spec(training={"max_epochs": 1}, keep=1))
     url = str(tmp_path / "journal.log")
@@ -58,6 +60,7 @@ def test_early_workers_are_stopped_when_the_study_cannot_be_made(tmp_path: Path)
     assert not [p for p in children if "--wait-study" in " ".join(p.cmdline())]
 
 
+@pytest.mark.slow
 def test_early_workers_run_the_new_study(tmp_path: Path) -> None:
     spec = validate_spec(tiny_spec(training={"max_epochs": 1}))
     sweep = automl.tune(spec, trials=2, storage=str(tmp_path / "journal.log"))
@@ -66,6 +69,7 @@ def test_early_workers_run_the_new_study(tmp_path: Path) -> None:
     assert len({t.worker for t in record.trials}) == 1 and record.test_metrics
 
 
+@pytest.mark.slow
 def test_cached_outputs_never_cross_storages(tmp_path: Path) -> None:
     # Two storages each hold a study with id 0 and trials 0 and 1; this process trained
     # the first one's models, a worker process the second's.

@@ -27,6 +27,7 @@ def test_seed_cannot_change_on_resume(in_tmp: Path) -> None:
     assert result.output.strip() == "error: --seed cannot change the seed of an existing study"
 
 
+@pytest.mark.slow
 def test_sqlite_storage_and_artifacts_from_the_environment(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -54,6 +55,7 @@ def _space(folder: Path, **training: Any) -> str:
     return str(write_yaml(folder / "s.yaml", raw))
 
 
+@pytest.mark.slow
 def test_timeout_ends_the_sweep_and_max_retries_is_stored_and_caps_retries(
     in_tmp: Path,
 ) -> None:
@@ -73,6 +75,7 @@ def test_timeout_ends_the_sweep_and_max_retries_is_stored_and_caps_retries(
     assert not budget.requeue(sweep.study, lost)  # a second one passes --max-retries 1
 
 
+@pytest.mark.slow
 def test_seed_makes_a_sweep_repeatable(in_tmp: Path) -> None:
     import automl
 
@@ -83,6 +86,7 @@ def test_seed_makes_a_sweep_repeatable(in_tmp: Path) -> None:
     assert a == b and a != c
 
 
+@pytest.mark.slow
 def test_report_every_refreshes_no_report_writes_nothing_and_export_a_trial(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,6 +119,7 @@ def test_report_every_refreshes_no_report_writes_nothing_and_export_a_trial(
     assert seen == [] and not list((in_tmp / "reports").iterdir())
 
 
+@pytest.mark.slow
 def test_a_sweep_on_redis_keeps_its_trials_and_models(
     in_tmp: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

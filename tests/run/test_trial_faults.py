@@ -47,6 +47,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, exc: 
     monkeypatch.setattr(target, name, once)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("target", "name", "exc", "reason"),
     [

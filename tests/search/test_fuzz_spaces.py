@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -145,6 +146,7 @@ def documents(draw: st.DrawFn) -> str:
     return text
 
 
+@pytest.mark.slow
 @settings(
     max_examples=1000,
     deadline=None,

@@ -106,6 +106,7 @@ def test_the_learning_rate_of_each_epoch_is_in_the_history() -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.backend
 def test_label_smoothing_keeps_val_loss_the_plain_cross_entropy() -> None:
     data = _data()
@@ -212,6 +213,7 @@ def test_no_progress_checks_from_a_shorter_patience_but_not_before_epoch_3(
     assert [c.epochs for c in after] == [judged]
 
 
+@pytest.mark.slow
 @pytest.mark.backend
 def test_a_model_that_cannot_learn_is_stopped_at_epoch_n() -> None:
     data = _data()

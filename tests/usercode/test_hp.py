@@ -45,6 +45,7 @@ def dense_units(model: keras.Model) -> list[int]:
     return [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
+@pytest.mark.slow
 def test_getting_started_build_runs_in_a_tpe_study() -> None:
     sampler = optuna.samplers.TPESampler(n_startup_trials=3, seed=0)
     study = optuna.create_study(sampler=sampler, direction="maximize")

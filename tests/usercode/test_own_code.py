@@ -95,6 +95,7 @@ class EpochFiles(keras.callbacks.Callback):
         Path(self.folder, f"{n}.json").write_text(json.dumps(sorted(logs or {})))
 
 
+@pytest.mark.slow
 @pytest.mark.backend
 def test_tuner_runs_a_keras_tuner_script_and_resumes(tmp_path: Path) -> None:
     x, y = _digits()
@@ -136,6 +137,7 @@ def test_tuner_runs_a_keras_tuner_script_and_resumes(tmp_path: Path) -> None:
     assert [t.number for t in again.sweep.record().trials] == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_tuner_prints_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     x, y = _digits(300)
     tuner = _tuner(tmp_path, 2, objective=kt.Objective("val_accuracy", "max"), overwrite=True)
@@ -149,6 +151,7 @@ def test_tuner_prints_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert f"units_0: {tuner.sweep.best_params['units_0']}" in out
 
 
+@pytest.mark.slow
 @pytest.mark.backend
 def test_tune_hypermodel_fit_override_and_conditional_scope(storage: str) -> None:
     x, y = _digits()
@@ -165,6 +168,7 @@ def test_tune_hypermodel_fit_override_and_conditional_scope(storage: str) -> Non
     assert record.data["sizes"]["test"] == 90 and 0.5 < sweep.test_metrics["accuracy"] <= 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.backend
 def test_tune_dataframe_and_val_auc_objective(storage: str) -> None:
     frame = load_breast_cancer(as_frame=True).frame.iloc[:300]
@@ -195,6 +199,7 @@ def test_tune_dataframe_and_val_auc_objective(storage: str) -> None:
     assert 0.5 < auc.test_metrics["accuracy"] <= 1.0  # one sigmoid output, scored at 0.5
 
 
+@pytest.mark.slow
 def test_build_that_raises_or_diverges_fails_only_its_trial(storage: str) -> None:
     def build(hp: Any) -> keras.Model:
         if hp.Boolean("boom"):
@@ -212,6 +217,7 @@ def test_build_that_raises_or_diverges_fails_only_its_trial(storage: str) -> Non
     assert reasons[False][0] == "nan"
 
 
+@pytest.mark.slow
 def test_missing_objective_metric_is_named(storage: str) -> None:
     def build(hp: Any) -> keras.Model:
         model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, "softmax")])
@@ -233,6 +239,7 @@ def _models(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.backend
 def test_cli_build_function_and_yaml(in_tmp: Path) -> None:
     _models(in_tmp)
@@ -315,6 +322,7 @@ def test_bad_yaml_and_tuner_arguments(in_tmp: Path) -> None:
         automl.Tuner(getting_started, distribution_strategy=object())
 
 
+@pytest.mark.slow
 def test_readme_example_script_runs(tmp_path: Path) -> None:
     script = ROOT / "examples" / "keras_tuner_script.py"
     assert script.read_text() in (ROOT / "README.md").read_text()  # the README shows it
