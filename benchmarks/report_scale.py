@@ -52,7 +52,7 @@ def main() -> None:
     import optuna
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/
-    from tests.sample_study import make_study
+    from tests.helpers.sample_study import make_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with temp_storage() as (folder, url):
