@@ -7,6 +7,7 @@ train part, so every trial and every worker sees the same arrays.
 
 from __future__ import annotations
 
+import csv
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,10 +153,18 @@ def load_source(data: Any, task: str | None = None, artifacts: Any = None) -> Ra
 
     ``artifacts``: the study's artifact store, where ``kind: arrays`` samples are kept.
     """
-    if data.kind == "arrays":
-        raw = arrays.load(data, task, artifacts)
-    else:
-        raw = READERS[data.kind or infer_kind(data.source, data)](data, task)
+    try:
+        if data.kind == "arrays":
+            raw = arrays.load(data, task, artifacts)
+        else:
+            raw = READERS[data.kind or infer_kind(data.source, data)](data, task)
+    except DataError as exc:  # every data error names the file
+        if str(data.source) in str(exc):
+            raise
+        raise DataError(f"{data.source}: {exc}") from None
+    except (OSError, UnicodeError, csv.Error, pd.errors.ParserError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{data.source}: cannot read: {reason}") from None
     if task and raw.task != task:
         raw = tabular.retarget(raw, task)
     return raw

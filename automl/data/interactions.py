@@ -10,6 +10,7 @@ search a sorted array of ``user * n_items + item`` keys, so memory follows inter
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from automl.data.encoding import text_encoding
 from automl.errors import DataError
 
 if TYPE_CHECKING:
@@ -31,14 +33,12 @@ N_NEGATIVES = 100  # sampled non-interacted items a held-out item is ranked amon
 _SEP = re.compile(r"::|\t|,|;|\|")
 
 
-def _separator(path: str, data: Any) -> str:
+def _separator(path: str, data: Any, encoding: str) -> str:
     if getattr(data, "delimiter", None):
         return str(data.delimiter)
     try:
-        with open(path, encoding=getattr(data, "encoding", None) or "utf-8-sig") as f:
+        with open(path, encoding=encoding) as f:
             first = f.readline()
-    except FileNotFoundError:
-        raise DataError(f"{path}: data file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
     found = _SEP.search(first)
@@ -61,15 +61,16 @@ def looks_like(path: str, data: Any) -> bool:
 def read(data: Any) -> pd.DataFrame:
     """The file as a DataFrame of strings (ids keep leading zeros and never become floats)."""
     path = str(data.source)
-    sep = _separator(path, data)
+    encoding = text_encoding(path, data.encoding)
+    sep = _separator(path, data, encoding)
     opts: dict[str, Any] = {"sep": sep, "dtype": str, "keep_default_na": False}
     if len(sep) > 1:
         opts["engine"] = "python"
     if data.columns:
         opts.update(header=None, names=list(data.columns))
     try:
-        return pd.read_csv(path, encoding=data.encoding or "utf-8-sig", **opts)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        return pd.read_csv(path, encoding=encoding, **opts)
+    except (OSError, ValueError, csv.Error, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read interactions: {str(exc).splitlines()[0]}") from None
 
 

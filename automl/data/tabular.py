@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from automl.data.encoding import text_encoding
 from automl.errors import DataError
 
 if TYPE_CHECKING:
@@ -37,25 +39,25 @@ def read_options(data: Any = None, source: str | None = None) -> dict[str, Any]:
     return opts
 
 
-def read_csv(path: str, data: Any = None, *, strict: bool = True) -> pd.DataFrame:
-    """Read a CSV with one-line errors; ``strict`` refuses bytes that are not the encoding.
+def read_csv(path: str, data: Any = None) -> pd.DataFrame:
+    """Read a CSV with one-line errors that name the file; bytes that are not the file's
+    encoding (UTF-8, or ``data.encoding``) stop the read (see :func:`text_encoding`).
 
     Spaces around header names and string cells are stripped, so ``Salary `` is
     ``Salary`` and `` <=50K`` is ``<=50K``.
     """
-    opts = read_options(data, path)
+    encoding = text_encoding(path, getattr(data, "encoding", None))
+    opts = {**read_options(data, path), "encoding": encoding}
     try:
-        frame = pd.read_csv(path, encoding_errors="strict" if strict else "replace", **opts)
+        frame = pd.read_csv(path, encoding_errors="strict", **opts)
     except FileNotFoundError:
         raise DataError(f"{path}: data file not found") from None
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{path}: not valid {opts['encoding']} text (byte {exc.object[exc.start]:#x} at "
-            f"{exc.start}); set data.encoding, e.g. gb18030, cp1252 or latin-1"
+            f"{path}: not valid {encoding} text (byte {exc.object[exc.start]:#x} at "
+            f"{exc.start}); set data.encoding to the file's encoding"
         ) from None
-    except LookupError:
-        raise DataError(f"{path}: data.encoding: unknown encoding {opts['encoding']!r}") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, csv.Error, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read CSV: {str(exc).splitlines()[0]}") from None
     return _stripped(_named(frame, getattr(data, "columns", None), path))
 
@@ -111,7 +113,7 @@ def load_csv(path: str, target: str | None, task: str | None, options: Any = Non
     """A table: features as a DataFrame, targets encoded (``options``: the DataSpec)."""
     from automl.data.raw import RawData
 
-    frame = read_csv(path, options, strict=False)
+    frame = read_csv(path, options)
     if frame.shape[1] < 2:
         raise DataError(f"{path}: a CSV needs at least one feature column and a target column")
     target = target or _default_target(frame)
