@@ -11,9 +11,58 @@ import yaml
 from automl.errors import SpecError
 from automl.search.spec import SweepSpec, validate_spec
 
+# A search space has tens of values, a few thousand at most; aliases that expand past this
+# are an alias bomb ("billion laughs"), refused before anything is built from them.
+MAX_VALUES = 100_000
+
+
+class TooLarge(yaml.YAMLError):
+    """A YAML document whose aliases expand too far, or refer to themselves."""
+
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads ``1e-3`` as a string; this loader reads it as a float."""
+    """YAML 1.1 reads ``1e-3`` as a string; this loader reads it as a float.
+
+    It also counts the values a document expands to, aliases included, before building
+    it: a few lines of aliases can stand for billions of values.
+    """
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        expanded_size(node)
+        return self.construct_document(node)
+
+
+def expanded_size(node: yaml.Node, limit: int = MAX_VALUES) -> int:
+    """How many values ``node`` stands for once every alias is copied out.
+
+    Raises:
+        TooLarge: past ``limit``, or for an alias inside itself (a value without end).
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(n: yaml.Node) -> int:
+        if id(n) in sizes:
+            return sizes[id(n)]
+        if id(n) in open_nodes:
+            raise TooLarge("an alias refers to a value that holds it (a value without end)")
+        open_nodes.add(id(n))
+        children: list[yaml.Node] = []
+        if isinstance(n, yaml.MappingNode):
+            children = [part for pair in n.value for part in pair]
+        elif isinstance(n, yaml.SequenceNode):
+            children = list(n.value)
+        total = 1 + sum(size(c) for c in children)
+        if total > limit:
+            raise TooLarge(f"aliases expand to more than {limit} values (an alias bomb?)")
+        open_nodes.discard(id(n))
+        sizes[id(n)] = total
+        return total
+
+    return size(node)
 
 
 _Loader.add_implicit_resolver(
@@ -71,6 +120,9 @@ def load_spec(name_or_path: str | Path) -> SweepSpec:
     path = resolve_space(name_or_path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except (TooLarge, RecursionError) as exc:
+        reason = str(exc) if isinstance(exc, TooLarge) else "nested too deeply"
+        raise SpecError(f"{path}: refused: {reason}; write the values out") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

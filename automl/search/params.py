@@ -4,9 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    model_validator,
+)
 
 Scalar = bool | int | float | str
+MAX_OVERRIDE_VALUES = 10_000
+
+
+def bounded(raw: Any) -> Any:
+    """Refuse ``overrides`` that stand for too many values before pydantic walks them: shared
+    references (YAML aliases, or Python objects) can stand for billions."""
+    todo, seen = [raw], 0
+    while todo:
+        value = todo.pop()
+        seen += 1
+        if seen > MAX_OVERRIDE_VALUES:
+            raise ValueError(f"more than {MAX_OVERRIDE_VALUES} values; --set writes a few")
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list | tuple):
+            todo.extend(value)
+    return raw
+
+
+# What `--set KEY=VALUE` records: a dotted field path, and a JSON-like value.
+OverrideKey = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*$", max_length=200)
+]
+Overrides = Annotated[dict[OverrideKey, JsonValue], BeforeValidator(bounded)]
 
 
 class Strict(BaseModel):
