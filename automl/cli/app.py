@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from automl.cli.tables import printable
 from automl.errors import AutoMLError
 
 app = typer.Typer(
@@ -22,8 +23,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """A console that never passes a control character of a string on to the terminal."""
+
+    def render_str(self, text: str, *args: Any, **kwargs: Any) -> Any:
+        return super().render_str(printable(text), *args, **kwargs)
+
+
+out = _Console(highlight=False)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 STATE = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +68,7 @@ def command(fn: F) -> F:
         except AutoMLError as exc:
             if STATE["debug"]:
                 raise
-            err.print(f"[red]error:[/red] {_escape(str(exc))}")
+            err.print(f"[red]error:[/red] {_escape(_scrub(str(exc)))}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/yellow]")
@@ -74,7 +84,7 @@ def command(fn: F) -> F:
                     "file-size limit is reached; free space, then --resume"
                 )
                 raise typer.Exit(1) from None
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            text = _scrub(str(exc)).strip().splitlines()[0] if str(exc).strip() else ""
             err.print(
                 f"[red]error:[/red] {type(exc).__name__}: {_escape(text)} "
                 "(run with --debug for the traceback)"
@@ -89,6 +99,13 @@ def _disk_full(exc: BaseException) -> bool:
     from automl.errors import disk_full
 
     return disk_full(exc)
+
+
+def _scrub(text: str) -> str:
+    """A message leaves the process with every known password masked."""
+    from automl.store.redact import mask
+
+    return mask(text)
 
 
 def _escape(text: str) -> str:

@@ -6,12 +6,21 @@ columns, in an order the caller gives, keeps what remains readable in 80 columns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
 
 PAD = 3  # a column's padding and border in rich's default box
+# C0/C1 controls but tab and newline (ESC starts a terminal command), and the bidi
+# overrides that reorder what a terminal shows: text from storage is not trusted.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters that would command a terminal."""
+    return UNPRINTABLE.sub("", text)
 
 
 def natural_width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
@@ -43,7 +52,8 @@ def fit(
         first = n == 0
         table.add_column(columns[i], no_wrap=first, overflow="fold", min_width=len(columns[i]))
     for row in _cut(rows, keep):
-        table.add_row(*(Text(c) for c in row))  # plain text: no markup in user strings
+        # plain text: no markup, nor terminal control characters, in user strings
+        table.add_row(*(Text(printable(c)) for c in row))
     return table
 
 

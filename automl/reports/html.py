@@ -25,6 +25,7 @@ from automl.reports.figures import pareto_panel as pareto
 from automl.reports.figures_models import best_panels, model_panels
 from automl.reports.figures_params import param_panels
 from automl.reports.sampling import thin
+from automl.store.redact import scrub
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
@@ -126,6 +127,13 @@ def when(epoch_seconds: float | None) -> str:
     return dt.datetime.fromtimestamp(float(epoch_seconds)).strftime("%Y-%m-%d %H:%M")
 
 
+def _scrubbed(value: Any) -> Any:
+    """Every plain string the page shows, with the passwords this process knows masked
+    (a failed trial's detail may quote a driver's error). Figures and scripts, already
+    safe markup, are left whole."""
+    return scrub(value) if type(value) is str else value
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -133,6 +141,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_scrubbed,
     )
     env.filters.update(cell=cell, sort_key=sort_key, duration=duration, when=when)
     return env
