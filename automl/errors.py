@@ -18,7 +18,8 @@ DISK_FULL = "disk_full"
 NAN = "nan"
 ERROR = "error"
 NO_PROGRESS = "no_progress"
-REASONS = (OOM, DISK_FULL, NAN, ERROR, NO_PROGRESS)
+UNTRUSTED_CODE = "untrusted_code"  # the stored code reference or pickle failed verification
+REASONS = (OOM, DISK_FULL, NAN, ERROR, NO_PROGRESS, UNTRUSTED_CODE)
 
 
 class AutoMLError(Exception):
@@ -35,6 +36,21 @@ class SpecError(AutoMLError):
 
 class UserCodeError(SpecError):
     """The user's model code cannot be found, imported or used."""
+
+
+class UntrustedCodeError(UserCodeError):
+    """Model code named by a study's storage was refused: its signature or digest is wrong.
+
+    ``reason`` (:data:`UNTRUSTED_CODE`) is what the trial that met it is failed with.
+    """
+
+    reason = UNTRUSTED_CODE
+
+
+class SigningKeyError(AutoMLError):
+    """The key that signs code references is missing, unreadable or open to others."""
+
+    exit_code = 2
 
 
 class HyperParameterError(SpecError):

@@ -6,6 +6,7 @@ Plain helpers live in ``tests.helpers``; test modules import those, never each o
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ import pytest
 from tests.helpers import PG_URL, REDIS_URL, STARTED, missing
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Code references are signed with a key (automl.store.signing): this run's own, never the
+# user's ~/.config/automl/key. The processes a test starts inherit it.
+os.environ.setdefault(
+    "AUTOML_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="automl-test-key-")) / "key")
+)
 
 
 @pytest.fixture
