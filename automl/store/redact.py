@@ -201,7 +201,11 @@ class _ScrubLogs(logging.Filter):
     """Log records of the ``automl`` logger leave with every known password scrubbed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage()), None
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format: logging reports it when it emits
+            return True
+        record.msg, record.args = scrub(message), None
         return True
 
 
