@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,13 +12,12 @@ import optuna
 import pandas as pd
 
 from automl import ranking
-from automl.data.text import save_tokenizer
 from automl.errors import AutoMLError, NoModelError
 from automl.ranking import Objective
 from automl.reports import write_report
 from automl.reports.leaderboard import leaderboard
 from automl.search.spec import SweepSpec
-from automl.store import records, storage
+from automl.store import models, records, storage
 from automl.store.records import StudyRecord, TrialRecord
 from automl.study.context import spec_of, splits_of
 
@@ -132,15 +132,17 @@ class Sweep:
             return storage.load_model(*found)
         return self.model(self._best().number)
 
-    def _refit(self) -> tuple[Any, str] | None:
-        """Store and artifact id of the best trial's refitted model, if there is one."""
+    def _refit(self) -> tuple[Any, str, str | None] | None:
+        """Store, artifact id and SHA-256 of the best trial's refitted model, if any."""
         record = self.record(models=False)
-        refit = record.refit or {}
+        refit = record.refit if isinstance(record.refit, dict) else {}
         aid = refit.get("artifact_id")
         if not aid or refit.get("trial") != self._best(record).number:
             return None
         store = storage.artifact_store(self.storage, create=False)
-        return (store, str(aid)) if storage.has(store, str(aid)) else None
+        digest = refit.get("sha256")
+        found = (store, str(aid), str(digest) if digest else None)
+        return found if storage.has(store, str(aid)) else None
 
     def ensemble(self, k: int | None = None) -> keras.Model:
         """One model averaging kept models' outputs (probabilities, or values).
@@ -166,11 +168,10 @@ class Sweep:
 
     def model(self, trial_number: int) -> keras.Model:
         """The saved model of one trial (only kept trials have one)."""
-        store, aid = self._saved(trial_number)
-        return storage.load_model(store, aid)
+        return storage.load_model(*self._saved(trial_number))
 
-    def _saved(self, trial_number: int) -> tuple[Any, str]:
-        """The artifact store and id of a trial's saved model, or NoModelError."""
+    def _saved(self, trial_number: int) -> tuple[Any, str, str | None]:
+        """The artifact store, id and SHA-256 of a trial's saved model, or NoModelError."""
         trials = {t.number: t for t in self.record().trials}
         if trial_number not in trials:
             raise NoModelError(f"study {self.study_name!r} has no trial {trial_number}")
@@ -181,7 +182,7 @@ class Sweep:
                 f"trial {trial_number} of {self.study_name!r} has no saved model "
                 f"(only the best {self.spec.keep} and the size/latency front are kept)"
             )
-        return store, str(aid)
+        return store, str(aid), trials[trial_number].model_sha256
 
     def pick(
         self, max_params: int | None = None, max_latency_ms: float | None = None
@@ -260,28 +261,44 @@ class Sweep:
         return recommend.recommend(self.best_model(), info, users, k, exclude_seen)
 
     def export(
-        self, path: str | Path, trial_number: int | None = None, ensemble: int | None = None
+        self,
+        path: str | Path,
+        trial_number: int | None = None,
+        ensemble: int | None = None,
+        *,
+        overwrite: bool = True,
     ) -> Path:
-        """Copy the best (or a given trial's) saved model to ``path`` (a ``.keras`` file).
+        """Write the best (or a given trial's) saved model to ``path`` (a ``.keras`` file).
 
         The best is its refit with ``training.refit``; ``ensemble=k`` writes the ensemble
         of the top k kept models (0: the one the sweep chose). A text study's tokenizer is
         written beside it as ``<name>.tokenizer.json``, a
         recommender's id vocabularies as ``<name>.vocabulary.json``.
+
+        A stored model is written only after it matched the SHA-256 recorded when it was
+        saved and loaded in Keras safe mode (the artifact folder is not trusted). Files are
+        never written through a symbolic link; ``overwrite=False`` refuses existing ones.
+
+        Raises:
+            NoModelError: no such model, or one refused by those checks.
+            AutoMLError: a file exists and ``overwrite`` is false.
         """
+        out = Path(path)
+        found_extras = {".tokenizer.json": self.tokenizer(), ".vocabulary.json": self.vocabulary()}
+        extras = {out.with_name(out.stem + k): v for k, v in found_extras.items() if v is not None}
+        models.refuse_existing([out, *extras], overwrite)
         if ensemble is not None:
-            out = Path(path)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            self.ensemble(ensemble or None).save(out)
-        elif trial_number is None and (found := self._refit()) is not None:
-            out = storage.copy_to(*found, path)
+            with tempfile.TemporaryDirectory() as tmp:
+                self.ensemble(ensemble or None).save(Path(tmp) / "ensemble.keras")
+                blob = (Path(tmp) / "ensemble.keras").read_bytes()
+            models.write_file(out, blob, overwrite=overwrite)
         else:
-            number = self._best().number if trial_number is None else trial_number
-            out = storage.copy_to(*self._saved(number), path)
-        tokenizer = self.tokenizer()
-        if tokenizer is not None:
-            save_tokenizer(tokenizer, out.with_name(out.stem + ".tokenizer.json"))
-        vocabulary = self.vocabulary()
-        if vocabulary is not None:  # the ids behind a recommender's embedding indices
-            save_tokenizer(vocabulary, out.with_name(out.stem + ".vocabulary.json"))
+            found = self._refit() if trial_number is None else None
+            if found is None:
+                number = self._best().number if trial_number is None else trial_number
+                found = self._saved(number)
+            models.export(found[0], found[1], out, found[2], overwrite=overwrite)
+        for extra, content in extras.items():  # a tokenizer; a recommender's id vocabularies
+            blob = json.dumps(content, ensure_ascii=False).encode("utf-8")
+            models.write_file(extra, blob, overwrite=overwrite)
         return out

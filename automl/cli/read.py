@@ -20,6 +20,8 @@ from automl.cli.app import (
 )
 from automl.options import DEFAULTS as D
 
+ForceOpt = typer.Option(False, "--force", help="Replace the output file if it exists.")
+
 
 @command
 def spaces(
@@ -111,12 +113,18 @@ def export(
         None, "--ensemble", min=0, help="Average the top N kept models (0: the sweep's choice)."
     ),
     storage: str | None = StorageOpt,
+    force: bool = ForceOpt,
 ) -> None:
-    """Write the best (or a given) trained model, or an ensemble, as a .keras file."""
+    """Write the best (or a given) trained model, or an ensemble, as a .keras file.
+
+    The model is written only if it is the file saved by its trial (SHA-256) and loads in
+    Keras safe mode (no code inside).
+    """
     import automl
 
-    path = automl.load(study, storage).export(out_path, trial, ensemble=ensemble)
-    out.print(f"wrote {path}")
+    sweep = automl.load(study, storage)
+    path = sweep.export(out_path, trial, ensemble=ensemble, overwrite=force)
+    out.print(f"wrote {_escape(str(path))}")
 
 
 @command
@@ -172,9 +180,13 @@ def report(
         None, "--output", "-o", help="HTML file (default: reports/<study>.html)."
     ),
     storage: str | None = StorageOpt,
+    force: bool = ForceOpt,
 ) -> None:
     """Write a self-contained HTML report of one study, or comparing several."""
     import automl
+    from automl.reports import write_report
 
-    path = automl.compare([automl.load(name, storage) for name in studies], output)
-    out.print(f"wrote {path}")
+    records = [automl.load(name, storage).record() for name in studies]
+    # The default file is this report's own (tune rewrites it too); -o names any file.
+    path = write_report(records, output, overwrite=force or output is None)
+    out.print(f"wrote {_escape(str(path))}")

@@ -20,6 +20,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.options import DEFAULTS
 from automl.ranking import Objective, default_objectives
+from automl.store.models import safe_id
+from automl.store.redact import scrub
 
 # Study attributes.
 VERSION = "automl_version"
@@ -38,8 +40,11 @@ CREATED = "created"
 TEST_METRICS = "test_metrics"
 BEST_EVAL = "best_eval"  # the best model's confusion matrix or residuals, layer table
 TARGET_TRIALS = "target_trials"
+TARGET_OWNERS = "target_owners"  # "host:pid" of the conductors whose --trials the target holds
+CREATOR = "creator"  # a token of the conductor that made the study; its early workers wait for it
 ENSEMBLE = "ensemble"  # {candidates, members (trial numbers, repeats), val_loss, test}
-REFIT = "refit"  # {trial, artifact_id, epochs, samples, test}: the best refitted on train+val
+# {trial, artifact_id, sha256, epochs, samples, test}: the best refitted on train+val
+REFIT = "refit"
 MAX_RETRIES = "max_retries"
 # Trial attributes.
 METRICS = "metrics"  # validation metrics and costs: epochs, duration_s, params_count...
@@ -48,6 +53,7 @@ FAIL_REASON = "fail_reason"
 FAIL_DETAIL = "fail_detail"
 WORKER = "worker"  # "host:pid" of the process running the trial
 ARTIFACT = "artifact_id"  # the saved model, while it is kept
+MODEL_SHA256 = "model_sha256"  # its SHA-256 when saved: a reader hands out only that file
 RETRY = "retry"
 RETRY_OF = "retry_of"
 EPOCH = "epoch"  # epochs finished so far, while the trial runs (automl watch)
@@ -77,6 +83,7 @@ class TrialRecord:
     worker: str = ""
     artifact_id: str | None = None
     has_model: bool = False
+    model_sha256: str | None = None
     retry_of: int | None = None
 
     @property
@@ -111,7 +118,7 @@ class TrialRecord:
             params_count=_num(m.get("params_count"), float),
             latency_ms=_num(m.get("latency_ms"), float),
             fail_reason=str(a.get(FAIL_REASON) or ""),
-            fail_detail=str(a.get(FAIL_DETAIL) or ""),
+            fail_detail=scrub(str(a.get(FAIL_DETAIL) or "")),
             metrics=m,
             history=history,
             curve=[float(v) for v in curve if finite(v)],
@@ -120,7 +127,8 @@ class TrialRecord:
             },
             worker=str(a.get(WORKER) or ""),
             artifact_id=str(artifact) if artifact else None,
-            has_model=bool(artifact) and (saved is None or str(artifact) in saved),
+            has_model=safe_id(artifact) and (saved is None or str(artifact) in saved),
+            model_sha256=str(a[MODEL_SHA256]) if a.get(MODEL_SHA256) else None,
             retry_of=_num(a.get(RETRY_OF), int),
         )
 
@@ -291,7 +299,7 @@ def write_failure(
     write_result(trial, metrics, history)
     if reason:
         trial.set_user_attr(FAIL_REASON, reason)
-        trial.set_user_attr(FAIL_DETAIL, detail)
+        trial.set_user_attr(FAIL_DETAIL, scrub(detail))  # a driver's error may quote a URL
 
 
 class EpochRecorder:

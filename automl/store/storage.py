@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.artifacts import FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import StorageError, StudyExistsError, StudyNotFoundError
-from automl.store import journal_repair
-from automl.store.redact import mask, scrub
+from automl.store import journal_repair, models
+from automl.store.redact import mask, remember, scrub
 
 DEFAULT_DIR = "automl_studies"
 ENV_STORAGE = "AUTOML_STORAGE"
@@ -42,8 +40,13 @@ _RDB = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql
 
 
 def storage_url(url: str | None = None) -> str:
-    """The URL in effect: the argument, else ``$AUTOML_STORAGE``, else the embedded default."""
-    return url or os.environ.get(ENV_STORAGE) or str(Path(DEFAULT_DIR) / "journal.log")
+    """The URL in effect: the argument, else ``$AUTOML_STORAGE``, else the embedded default.
+
+    Its passwords are remembered, to be scrubbed from every message that leaves the process.
+    """
+    found = url or os.environ.get(ENV_STORAGE) or str(Path(DEFAULT_DIR) / "journal.log")
+    remember(found)
+    return found
 
 
 def _scheme(url: str) -> str:
@@ -57,6 +60,7 @@ def open_storage(url: str | None = None) -> optuna.storages.BaseStorage:
     scheme = _scheme(url)
     try:
         if scheme in _RDB:
+            _check_host(url)
             return _rdb(url)
         if scheme == "redis":
             from optuna.storages.journal import JournalRedisBackend
@@ -97,6 +101,22 @@ def missing_driver(url: str) -> str:
     return (
         f"its database driver is not installed; run: pip install 'automl[{extra}]' (URL: {form}...)"
     )
+
+
+def _check_host(url: str) -> None:
+    """Refuse a host that holds an ``@``: the password's ``@`` was not encoded, and the
+    driver would try to reach a part of the password as a host (and say its name)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        host = make_url(url).host or ""
+    except Exception:  # noqa: BLE001 - the driver says what is wrong, scrubbed
+        return
+    if "@" in host:
+        raise StorageError(
+            f"cannot open storage {mask(url)}: its host part holds '@'; write an '@' of "
+            "the password as %40 (percent-encode every special character of a password)"
+        )
 
 
 def _rdb(url: str) -> optuna.storages.BaseStorage:
@@ -200,10 +220,11 @@ def study_id(study: optuna.Study) -> int:
 
 
 def has(store: FileSystemArtifactStore, artifact_id: str | None) -> bool:
-    if not artifact_id:
+    """Whether the artifact exists; an id that is no plain file name never does."""
+    if not models.safe_id(artifact_id):
         return False
     try:
-        store.open_reader(artifact_id).close()
+        store.open_reader(str(artifact_id)).close()
     except (ArtifactNotFound, FileNotFoundError):
         return False
     return True
@@ -215,43 +236,21 @@ def remove(store: FileSystemArtifactStore, artifact_id: str) -> None:
         store.remove(artifact_id)
 
 
-def copy_to(store: FileSystemArtifactStore, artifact_id: str, dest: str | Path) -> Path:
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with store.open_reader(artifact_id) as src, open(dest, "wb") as out:
-        shutil.copyfileobj(src, out)
-    return dest
+def load_model(store: FileSystemArtifactStore, artifact_id: str, digest: str | None = None) -> Any:
+    """The saved ``.keras`` model, checked and loaded in Keras safe mode (see ``models``)."""
+    return models.load(store, artifact_id, digest)
 
 
-def load_model(store: FileSystemArtifactStore, artifact_id: str) -> Any:
-    """The saved ``.keras`` model, loaded in Keras safe mode (no arbitrary code)."""
-    import keras
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = copy_to(store, artifact_id, Path(tmp) / "model.keras")
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-
-
-def save_model(store: FileSystemArtifactStore, trial: optuna.Trial, model: Any) -> str:
-    """Save a trial's trained model as an artifact of the trial; returns its id."""
+def save_model(store: FileSystemArtifactStore, trial: optuna.Trial, model: Any) -> tuple[str, str]:
+    """Save a trial's trained model as an artifact of the trial: its id and SHA-256."""
     return save_study_model(store, trial, model, f"trial-{trial.number}")
 
 
 def save_study_model(
     store: FileSystemArtifactStore, study: optuna.Study | optuna.Trial, model: Any, name: str
-) -> str:
-    """Save a model as an artifact of a study (a refit) or a trial; returns its id."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{name}.keras"
-        model.save(path)
-        return str(
-            upload_artifact(
-                artifact_store=store,
-                file_path=str(path),
-                study_or_trial=study,
-                mimetype="application/octet-stream",
-            )
-        )
+) -> tuple[str, str]:
+    """Save a model as an artifact of a study (a refit) or a trial: its id and SHA-256."""
+    return models.save(store, study, model, name)
 
 
 # Heartbeats and failing trials that their worker left --------------------------------------

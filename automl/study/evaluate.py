@@ -54,8 +54,9 @@ class Outputs:
 
     def model(self, number: int) -> Any:
         if number not in self.models:
-            aid = str(self.record.trial(number).artifact_id)
-            self.models[number] = storage.load_model(self.ctx.store, aid)
+            trial = self.record.trial(number)
+            aid = str(trial.artifact_id)
+            self.models[number] = storage.load_model(self.ctx.store, aid, trial.model_sha256)
         return self.models[number]
 
     def _cached(self, number: int, part: int) -> Any:

@@ -32,7 +32,9 @@ def save_if_kept(ctx: Context, trial: optuna.Trial, model: Any, me: TrialRecord)
     """Save the model of a trial about to be told, if it belongs to the kept set."""
     if me.number not in kept([*_completed(ctx), me], ctx.objectives, ctx.spec.keep):
         return
-    trial.set_user_attr(records.ARTIFACT, storage.save_model(ctx.store, trial, model))
+    aid, digest = storage.save_model(ctx.store, trial, model)
+    trial.set_user_attr(records.MODEL_SHA256, digest)  # first: a reader checks the model by it
+    trial.set_user_attr(records.ARTIFACT, aid)
     evaluate.remember(ctx, me.number, model)
 
 

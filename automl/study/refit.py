@@ -79,13 +79,14 @@ def finalize(ctx: Context, record: StudyRecord) -> None:
         return
     model, epochs, samples = train(ctx, trial)
     out = measure.predict(model, ctx.splits.x_test)
-    aid = storage.save_study_model(ctx.store, ctx.study, model, f"refit-{trial.number}")
+    aid, digest = storage.save_study_model(ctx.store, ctx.study, model, f"refit-{trial.number}")
     old = (record.refit or {}).get("artifact_id")
     ctx.study.set_user_attr(
         records.REFIT,
         {
             "trial": trial.number,
             "artifact_id": aid,
+            "sha256": digest,
             "epochs": epochs,
             "samples": samples,
             "test": measure.score(ctx.task, ctx.splits.y_test, out),
