@@ -142,7 +142,11 @@ def worker(
     fast_exit: bool = typer.Option(False, "--fast-exit", hidden=True),
     wait_study: bool = typer.Option(False, "--wait-study", hidden=True),
 ) -> None:
-    """Run trials of an existing study until its budget is spent (any machine)."""
+    """Run trials of an existing study until its budget is spent (any machine).
+
+    A study of your own model code runs only with the key of the machine that started the
+    sweep: set AUTOML_SECRET as it was set there, or copy its ~/.config/automl/key here.
+    """
     from automl.run.worker import Limits
     from automl.run.worker_process import main
     from automl.store.storage import storage_url

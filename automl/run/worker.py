@@ -19,7 +19,14 @@ import optuna
 from optuna.trial import TrialState
 
 from automl import errors
-from automl.errors import DataError, Pruned, SpecError, TrialFailed, TrialStopped
+from automl.errors import (
+    DataError,
+    Pruned,
+    SpecError,
+    TrialFailed,
+    TrialStopped,
+    UntrustedCodeError,
+)
 from automl.run import budget
 from automl.search.suggest import suggest
 from automl.store import records, retry, storage
@@ -131,8 +138,12 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
         _end(ctx, trial, TrialState.FAIL, start, history, reason="interrupted")
         budget.requeue(ctx.study, trial)
         raise
-    except (DataError, SpecError):
-        _end(ctx, trial, TrialState.FAIL, start, history, reason="error")
+    except (DataError, SpecError) as exc:  # a broken sweep: this trial fails, the loop stops
+        untrusted = isinstance(exc, UntrustedCodeError)
+        reason = errors.UNTRUSTED_CODE if untrusted else errors.ERROR
+        _end(
+            ctx, trial, TrialState.FAIL, start, history, reason, str(exc)[:500] if untrusted else ""
+        )
         raise
     except Exception as exc:  # noqa: BLE001 - every other failure ends this trial only
         return _failed(ctx, trial, start, exc)

@@ -13,12 +13,13 @@ from typing import Any
 import yaml
 
 from automl.errors import SpecError
+from automl.search.params import bounded
 from automl.search.spec import SweepSpec, validate_spec
 
 
 def parse(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """``["a.b=1", ...]`` -> ``{"a.b": 1}``; a malformed item raises a one-line SpecError."""
-    from automl.search.catalog import yaml_loader
+    from automl.search.catalog import TooLarge, yaml_loader
 
     parsed: dict[str, Any] = {}
     for item in items:
@@ -28,8 +29,12 @@ def parse(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
             raise SpecError(f"--set {item!r}: expected KEY=VALUE with a dotted KEY, e.g. a.b=1")
         try:
             parsed[key] = yaml.load(text, Loader=yaml_loader()) if text.strip() else ""  # noqa: S506
+        except (TooLarge, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, TooLarge) else "nested too deeply"
+            raise SpecError(f"--set {key}: refused: {reason}") from None
         except yaml.YAMLError:
-            raise SpecError(f"--set {key}: the value {text!r} is not valid YAML") from None
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            raise SpecError(f"--set {key}: the value {shown!r} is not valid YAML") from None
     return parsed
 
 
@@ -41,12 +46,16 @@ def apply(spec: SweepSpec, changes: dict[str, Any], origin: str = "--set") -> Sw
     """
     if not changes:
         return spec
+    try:
+        bounded(changes)  # before anything walks or prints them
+    except ValueError as exc:
+        raise SpecError(f"{origin} {', '.join(changes)}: refused: {exc}") from None
     raw = spec.model_dump(mode="json", exclude_none=True)
     for key, value in changes.items():
         _assign(raw, key, value)
     raw["overrides"] = {**spec.overrides, **changes}
     try:
-        return validate_spec(raw, origin=origin)
+        return validate_spec(raw, origin=origin, stored=spec._stored)
     except SpecError as exc:
         keys = ", ".join(changes)
         raise SpecError(f"{exc} (after --set {keys})") from None

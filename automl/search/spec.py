@@ -7,12 +7,15 @@ the field path and what is allowed; :mod:`automl.search.catalog` reads the YAML 
 
 from __future__ import annotations
 
+import reprlib
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
     Field,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -25,6 +28,7 @@ from automl.search.params import (
     CategoricalParam,
     FloatParam,
     IntParam,
+    Overrides,
     Param,
     Scalar,
     Strict,
@@ -46,6 +50,7 @@ METRICS = {
     "regression": ("val_loss", "val_mae", "val_rmse"),
 }
 MODEL_METRICS = ("params_count", "latency_ms")
+STORED = "stored"  # validation context key: the spec is read back from a study's storage
 
 
 class DataSpec(Strict):
@@ -108,20 +113,42 @@ class DataSpec(Strict):
 
 
 class ModelSpec(Strict):
-    """An automl family, or the user's own ``build`` code (``file.py:fn``, ``pkg.mod:fn``)."""
+    """An automl family, or the user's own ``build`` code (``file.py:fn``, ``pkg.mod:fn``).
+
+    ``digest`` and ``signature`` are automl's, set where a spec enters from the user (see
+    :mod:`automl.search.code_ref`): workers run the code only if they verify.
+    """
 
     family: str | None = None
     build: str | None = None
+    digest: str | None = None  # SHA-256 of the build's file or pickle, when it was sealed
+    signature: str | None = None  # of build and digest, with the key of the sweep's machine
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seal(cls, raw: Any, info: ValidationInfo) -> Any:
+        """Check and seal a reference from the user; one read back from storage stays as is."""
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("build"), str)
+            or _from_storage(info)
+        ):
+            return raw
+        from automl.search.code_ref import check_ref, seal
+
+        check_ref(raw["build"])
+        return {**raw, **seal(raw["build"], raw.get("digest"))}
 
     @model_validator(mode="after")
     def _one(self) -> ModelSpec:
         if (self.family is None) == (self.build is None):
             raise ValueError("model: give either 'family' or 'build' (file.py:function)")
-        if self.build is not None:
-            from automl.search.code_ref import check_ref
-
-            check_ref(self.build)
         return self
+
+
+def _from_storage(info: ValidationInfo) -> bool:
+    """Whether this validation reads a spec back from a study's storage (not trusted)."""
+    return bool(info.context and info.context.get(STORED))
 
 
 class TrainingSpec(Strict):
@@ -184,7 +211,8 @@ class SweepSpec(Strict):
     keep: int = Field(5, ge=1)
     ensemble: int = Field(5, ge=0, le=50)  # greedy picks among kept models; 0: no ensemble
     enqueue: list[dict[str, Scalar]] = Field(default_factory=list)
-    overrides: dict[str, Any] = Field(default_factory=dict)  # --set KEY=VALUE, for reports
+    overrides: Overrides = Field(default_factory=dict)  # --set KEY=VALUE, for reports
+    _stored: bool = PrivateAttr(False)  # read back from storage: replace() must not seal it
 
     @model_validator(mode="after")
     def _semantics(self) -> SweepSpec:
@@ -213,7 +241,7 @@ class SweepSpec(Strict):
             for p in parents:
                 node = node.setdefault(p, {})
             node[leaf] = value
-        return validate_spec(raw, origin="<override>")
+        return validate_spec(raw, origin="<override>", stored=self._stored)
 
 
 def _check_family(spec: SweepSpec) -> None:
@@ -327,12 +355,21 @@ def _check_grid(spec: SweepSpec) -> None:
                 )
 
 
-def validate_spec(raw: dict[str, Any], origin: str = "<spec>") -> SweepSpec:
-    """Validate a mapping into a :class:`SweepSpec`, naming ``origin`` in errors."""
+def validate_spec(
+    raw: dict[str, Any], origin: str = "<spec>", *, stored: bool = False
+) -> SweepSpec:
+    """Validate a mapping into a :class:`SweepSpec`, naming ``origin`` in errors.
+
+    Args:
+        stored: ``raw`` was read back from a study's storage: its code reference is neither
+            looked up nor sealed (workers verify the seal it carries before they use it).
+    """
     try:
-        return SweepSpec.model_validate(raw)
+        spec = SweepSpec.model_validate(raw, context={STORED: True} if stored else None)
     except ValidationError as exc:
         raise SpecError(f"{origin}: {format_validation_error(exc)}") from None
+    spec._stored = stored
+    return spec
 
 
 def format_validation_error(exc: ValidationError) -> str:
@@ -346,7 +383,7 @@ def format_validation_error(exc: ValidationError) -> str:
         if err["type"] == "missing":
             msg = "required field is missing"
         elif err["type"] == "literal_error" or err["type"].endswith(("_type", "_parsing")):
-            msg = f"{msg}; got {err.get('input')!r}"
+            msg = f"{msg}; got {reprlib.repr(err.get('input'))}"  # bounded: inputs may be huge
         field = ".".join(loc)
         parts.append(f"{field}: {msg}" if field and not msg.startswith(field) else msg)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -76,7 +76,8 @@ def spec_of(study: optuna.Study, url: str) -> SweepSpec:
             f"study {study.study_name!r} in {storage.mask(url)} was not made by automl "
             "(no spec stored)"
         )
-    return validate_spec(raw, origin=f"study {study.study_name!r}")
+    # Read back from storage: nothing it names is looked up or sealed (workers verify).
+    return validate_spec(raw, origin=f"study {study.study_name!r}", stored=True)
 
 
 # One entry per study this process worked on; the key holds the study's id and creation

@@ -67,7 +67,7 @@ class UserBuild:
         return hm.build if hm is not None else self.target
 
 
-def load_build(ref: str, base_dir: Path | None = None) -> UserBuild:
+def load_build(ref: str, base_dir: Path | None = None, *, source: bytes | None = None) -> UserBuild:
     """Imports the user's build function or HyperModel named by ``ref``.
 
     Args:
@@ -75,20 +75,22 @@ def load_build(ref: str, base_dir: Path | None = None) -> UserBuild:
         base_dir: folder for a relative file path, also searched (last) for a module;
             default the working directory. A file's folder is added to the end of
             ``sys.path`` so the file can import modules beside it.
+        source: the file's content, verified by the caller: it is run instead of a
+            second read of the file, which may have changed since.
 
     Raises:
         UserCodeError: bad reference, missing file, failing import, missing or unusable name.
     """
-    source, _, name = ref.rpartition(":")
-    if not source or not name.isidentifier():
+    text, _, name = ref.rpartition(":")
+    if not text or not name.isidentifier():
         raise UserCodeError(
             f"model {ref!r}: expected 'path/to/file.py:name' or 'package.module:name'"
         )
     base = Path(base_dir) if base_dir is not None else Path.cwd()
-    if source.endswith(".py") or "/" in source or "\\" in source:
-        module, where = _import_file(source, base, ref)
+    if text.endswith(".py") or "/" in text or "\\" in text:
+        module, where = _import_file(text, base, ref, source)
     else:
-        module, where = _import_module(source, base), f"module {source!r}"
+        module, where = _import_module(text, base), f"module {text!r}"
     if not hasattr(module, name):
         found = _candidates(module)
         listing = ", ".join(found) or "no functions or classes"
@@ -96,7 +98,9 @@ def load_build(ref: str, base_dir: Path | None = None) -> UserBuild:
     return UserBuild(ref, _as_target(getattr(module, name), f"{where}: {name!r}"))
 
 
-def _import_file(text: str, base: Path, ref: str) -> tuple[ModuleType, str]:
+def _import_file(
+    text: str, base: Path, ref: str, source: bytes | None = None
+) -> tuple[ModuleType, str]:
     path = Path(text).expanduser()
     path = path if path.is_absolute() else base / path
     if not path.is_file():
@@ -113,7 +117,10 @@ def _import_file(text: str, base: Path, ref: str) -> tuple[ModuleType, str]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
     try:
-        spec.loader.exec_module(module)
+        if source is None:
+            spec.loader.exec_module(module)
+        else:  # the verified bytes, not a second read of a file that may have changed
+            exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102
     except (Exception, SystemExit) as exc:
         del sys.modules[mod_name]
         raise UserCodeError(f"{path}: importing it failed: {_one_line(exc)}{_hint(exc)}") from None

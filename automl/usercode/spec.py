@@ -23,7 +23,7 @@ from automl.errors import DataError, SpecError
 from automl.models import InputSpec
 from automl.search.code_ref import PICKLED, absolute, looks_like_ref
 from automl.search.spec import SweepSpec, validate_spec
-from automl.store import storage
+from automl.store import signing, storage
 
 if TYPE_CHECKING:
     from optuna.artifacts import FileSystemArtifactStore
@@ -74,15 +74,17 @@ def spec_for(
     if data is None:
         raise DataError("data: a build function needs data (--data PATH, or data=(x, y))")
     store = storage.artifact_store(url)
+    model: dict[str, Any]
     if isinstance(build, str):
         if fit_kwargs or callbacks:
             raise SpecError("fit keywords and callbacks need the build given as a Python object")
-        ref = absolute(build, Path.cwd())
+        model = {"build": absolute(build, Path.cwd())}
     else:
-        ref = PICKLED + _pickle(build, store, fit_kwargs or {}, callbacks or [])
+        aid, digest = _pickle(build, store, fit_kwargs or {}, callbacks or [])
+        model = {"build": PICKLED + aid, "digest": digest}  # validation signs both
     raw: dict[str, Any] = {
         "name": code_name(build),
-        "model": {"build": ref},
+        "model": model,
         "data": _data_section(data, target, split, store),
         **{k: v for k, v in sections.items() if v is not None},
     }
@@ -120,8 +122,8 @@ def _write(store: FileSystemArtifactStore, kind: str, suffix: str, blob: bytes) 
 
 def _pickle(
     build: Any, store: FileSystemArtifactStore, fit_kwargs: dict[str, Any], callbacks: list[Any]
-) -> str:
-    """Store the build by value; its own module too, unless it is installed."""
+) -> tuple[str, str]:
+    """Store the build by value (its own module too, unless it is installed): id, SHA-256."""
     import cloudpickle
 
     module = sys.modules.get(getattr(build, "__module__", None) or type(build).__module__)
@@ -139,7 +141,7 @@ def _pickle(
     finally:
         if local and module is not None:
             cloudpickle.unregister_pickle_by_value(module)
-    return _write(store, "build", ".pkl", blob)
+    return _write(store, "build", ".pkl", blob), signing.sha256(blob)
 
 
 def _is_local(module: Any) -> bool:

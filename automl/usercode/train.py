@@ -21,6 +21,7 @@ from automl.ranking import Objective
 from automl.search.code_ref import PICKLED
 from automl.training import fit as training
 from automl.usercode.build import UserBuild, call_build, fit_override, load_build
+from automl.usercode.trust import verified_source
 
 if TYPE_CHECKING:
     import optuna
@@ -43,28 +44,36 @@ class UserCode:
     callbacks: list[Any] = field(default_factory=list)
 
 
-_LOADED: dict[tuple[str, str], UserCode] = {}
+_LOADED: dict[tuple[str, ...], UserCode] = {}
 
 
-def load_code(spec: SweepSpec, store: FileSystemArtifactStore) -> UserCode:
-    """The spec's build, imported (a file or module) or unpickled (given from Python) once."""
-    ref = str(spec.model.build)
-    key = (str(getattr(store, "_base_path", "")), ref)
+def load_code(spec: SweepSpec, store: FileSystemArtifactStore, study: str = "") -> UserCode:
+    """The spec's build, imported (a file or module) or unpickled (given from Python) once.
+
+    Nothing is imported or unpickled before the spec's seal is verified: the bytes that
+    run are the ones whose digest was checked (:mod:`automl.usercode.trust`).
+
+    Raises:
+        UntrustedCodeError: the seal does not verify (``study`` names the study).
+    """
+    model = spec.model
+    ref = str(model.build)
+    key = (str(getattr(store, "_base_path", "")), ref, str(model.digest), str(model.signature))
     if key not in _LOADED:
+        source = verified_source(model.model_dump(), store, study)
         if ref.startswith(PICKLED):
-            _LOADED[key] = _unpickle(ref, store)
+            _LOADED[key] = _unpickle(ref, source or b"")
         else:
-            _LOADED[key] = UserCode(load_build(ref))
+            _LOADED[key] = UserCode(load_build(ref, source=source))
     return _LOADED[key]
 
 
-def _unpickle(ref: str, store: FileSystemArtifactStore) -> UserCode:
+def _unpickle(ref: str, blob: bytes) -> UserCode:
     import cloudpickle
 
     aid = ref.removeprefix(PICKLED)
     try:
-        with store.open_reader(aid) as f:
-            payload = cloudpickle.loads(f.read())
+        payload = cloudpickle.loads(blob)  # noqa: S301 - verified: signed digest of these bytes
     except ImportError as exc:
         raise UserCodeError(
             f"model code {aid}: cannot be loaded here: {exc}; every machine that runs workers "
@@ -133,7 +142,7 @@ def train(
     """
     from automl.usercode.hp import OptunaHyperParameters, compile_options
 
-    code = load_code(spec, store)
+    code = load_code(spec, store, trial.study.study_name)
     hp = OptunaHyperParameters(trial)
     model = call_build(code.build, hp, **_build_kwargs(data.input_spec))
     compiled = bool(getattr(model, "compiled", False))
