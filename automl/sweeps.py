@@ -7,6 +7,8 @@ reports know of each other.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import pandas as pd
 
 from automl import ranking
 from automl.api import Sweep
-from automl.errors import AutoMLError
+from automl.errors import AutoMLError, SpecError
 from automl.options import DEFAULTS, TRIALS, RunOptions
 from automl.reports import write_report
 from automl.run import conductor
@@ -100,13 +102,17 @@ def tune(
             raise AutoMLError("--data, --target and --set cannot change an existing study")
         if seed is not None:
             raise AutoMLError("--seed cannot change the seed of an existing study")
-        name = study or str(space)
+        name = str(space) if study is None else study
+        if not name:
+            raise SpecError("--study: a study name cannot be empty")
     else:
+        if study is not None:
+            check_study_name(study)
         if is_user_code(space):
             space, data, target = spec_for(space, data=data, target=target, url=url), None, None
         spec = apply_overrides(_with_overrides(space, data=data, target=target), overrides or {})
         name, early = _new_study(
-            spec, study, url, seed, lambda n: conductor.prestart(n, url, opts, timeout)
+            spec, study, url, seed, lambda n, c: conductor.prestart(n, url, opts, timeout, c)
         )
     if report:
         on_trial = _reporting(name, url, report, report_every, on_trial)
@@ -127,20 +133,47 @@ def tune(
 
 
 def _new_study(
-    spec: SweepSpec, name: str | None, url: str, seed: int | None, prestart: Callable[[str], Any]
+    spec: SweepSpec,
+    name: str | None,
+    url: str,
+    seed: int | None,
+    prestart: Callable[[str, str], Any],
 ) -> tuple[str, Any]:
-    """Create the study, with its workers started first (they wait for it)."""
+    """Create the study, with its workers started first (they wait for it, by a token)."""
     opened = open_storage(url)
-    if name:
+    if name is not None:
         check_new(opened, name)
-    name = name or free_name(opened, spec.name or "study")
-    early = prestart(name)
+    name = name or free_name(opened, default_study_name(spec.name))
+    creator = secrets.token_hex(8)
+    early = prestart(name, creator)
     try:
-        create(spec, name, url, seed=seed)
+        create(spec, name, url, seed=seed, creator=creator)
     except BaseException:
         conductor.stop(early)
         raise
     return name, early
+
+
+# Letters and digits of any script, `_`, then also `.`, `-`, `+`: safe in a file name, on a
+# command line (never an option: no leading `-`) and in a terminal (no control character).
+STUDY_NAME = re.compile(r"^\w[\w.+-]{0,127}$")
+
+
+def check_study_name(name: str) -> str:
+    """``name`` if it can name a new study, else a one-line SpecError that says why."""
+    if STUDY_NAME.fullmatch(name):
+        return name
+    why = "cannot be empty" if not name else f"{name!r} is not allowed"
+    raise SpecError(
+        f"--study: {why}; a study name is 1 to 128 letters, digits, '_', '.', '-' or '+', "
+        "starting with a letter, digit or '_'"
+    )
+
+
+def default_study_name(space_name: str | None) -> str:
+    """A space's name made fit for a study: every other character becomes ``-``."""
+    name = re.sub(r"[^\w.+-]", "-", space_name or "")[:128].lstrip(".+-")
+    return name or "study"
 
 
 def _with_overrides(space: str | Path | SweepSpec, **changes: Any) -> SweepSpec:

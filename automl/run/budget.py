@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -51,6 +53,40 @@ def local_lock(folder: Path, study_name: str) -> Iterator[None]:
     digest = hashlib.sha1(study_name.encode()).hexdigest()[:16]
     with FileLock(folder / f".{digest}.lock"):
         yield
+
+
+def set_target(study: optuna.Study, trials: int | None, lock_dir: Path) -> None:
+    """Add ``trials`` to the study's target: every conductor's ``--trials`` holds.
+
+    Two ``--resume --trials 2`` at once run 4 trials, not 2: a conductor still alive on
+    this machine keeps its share, so the next one adds to the target it set; a target left
+    by a conductor that is gone is not carried over (its trials were interrupted, and
+    ``--trials`` counts the trials this call runs). The read-and-write holds the lock the
+    workers of this machine share.
+    """
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    with local_lock(lock_dir, study.study_name):
+        attrs = study.user_attrs
+        done_now = done(study.get_trials(deepcopy=False))
+        owners = [o for o in attrs.get(records.TARGET_OWNERS) or [] if _alive(str(o))]
+        target = attrs.get(records.TARGET_TRIALS)
+        base = max(done_now, int(target)) if owners and target is not None else done_now
+        study.set_user_attr(records.TARGET_OWNERS, [*owners, me])
+        study.set_user_attr(records.TARGET_TRIALS, None if trials is None else base + trials)
+
+
+def _alive(owner: str) -> bool:
+    """Whether the conductor ``host:pid`` still runs (one on another host cannot be told)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> bool:

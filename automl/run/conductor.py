@@ -37,6 +37,7 @@ STOP_GRACE_S = 25.0  # after Ctrl-C, workers get this long to record their trial
 POLL_S = 0.5
 OWNERLESS_S = 120.0  # a RUNNING trial with no recorded worker this old is orphaned
 MAX_FAILED_STARTS = 3  # workers in a row that die without finishing a trial: a broken sweep
+ENV_CREATOR = "AUTOML_CREATOR"  # the token of the study an early worker waits for
 
 
 def run(
@@ -58,11 +59,11 @@ def run(
     opts = options
     try:
         study = storage.load_study(name, storage.open_storage(url), url)
+        check_code(study, url)
         study.set_user_attr(records.MAX_RETRIES, opts.max_retries)
         reap_orphans(study, reason="lost")
         budget.fail_stale(study)
-        done = budget.done(study.get_trials(deepcopy=False))
-        study.set_user_attr(records.TARGET_TRIALS, None if trials is None else done + trials)
+        budget.set_target(study, trials, storage.artifact_dir(url))
     except BaseException:
         stop(early or {})
         raise
@@ -73,18 +74,36 @@ def run(
     Conductor(name, url, study, opts, deadline, on_trial).run(on_start, early or {})
 
 
+def check_code(study: optuna.Study, url: str) -> None:
+    """Refuse, before any worker starts, model code whose seal does not verify here.
+
+    Raises:
+        UntrustedCodeError: one line naming the study and the code (nothing is imported).
+    """
+    from automl.usercode.trust import verified_source
+
+    spec = study.user_attrs.get(records.SPEC)
+    model = spec.get("model") if isinstance(spec, dict) else None
+    if isinstance(model, dict) and model.get("build"):
+        verified_source(model, storage.artifact_store(url, create=False), study.study_name)
+
+
 def prestart(
-    name: str, url: str, opts: RunOptions, timeout: float | None
+    name: str, url: str, opts: RunOptions, timeout: float | None, creator: str
 ) -> dict[int, subprocess.Popen[bytes]]:
     """Start the workers of a study about to be created: they import the framework (the
     slowest part of their start) while the conductor loads the data and makes the study.
+
+    They wait for the study that carries ``creator`` (see :mod:`automl.study.create`): when
+    another sweep made a study of that name first, they never join it.
     """
     if opts.in_process:
         return {}
     slots = plan(opts.gpus, opts.trials_per_gpu, opts.workers)
     deadline = time.time() + timeout if timeout is not None else None
     return {
-        s.number: start_worker(name, url, s, opts, deadline, len(slots), wait=True) for s in slots
+        s.number: start_worker(name, url, s, opts, deadline, len(slots), creator=creator)
+        for s in slots
     }
 
 
@@ -106,11 +125,12 @@ def start_worker(
     deadline: float | None,
     n_slots: int,
     *,
-    wait: bool = False,
+    creator: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start one ``automl worker`` process on ``slot``."""
-    cmd = [sys.executable, "-m", "automl", "worker", name, "--slot", str(slot.number)]
-    cmd += ["--fast-exit", *(["--wait-study"] if wait else [])]
+    """Start one ``automl worker`` process on ``slot``; with ``creator``, it waits for the
+    study that conductor is making."""
+    cmd = [sys.executable, "-m", "automl", "worker", "--slot", str(slot.number)]
+    cmd += ["--fast-exit", *(["--wait-study"] if creator else [])]
     if opts.max_trials_per_worker:
         cmd += ["--max-trials", str(opts.max_trials_per_worker)]
     if opts.max_memory_mb:
@@ -119,10 +139,13 @@ def start_worker(
         cmd += ["--deadline", str(deadline)]
     if n_slots == 1:
         cmd += ["--alone"]
+    cmd += ["--", name]  # after `--`, a name that starts with `-` is not an option
     # The storage URL travels in the environment, never on a command line that `ps` shows.
     # No preexec_fn (unsafe while the progress thread runs): the worker watches its
     # parent itself (automl.run.parent_watch), given the conductor's pid.
     env = {**os.environ, **slot.env(), "AUTOML_STORAGE": url, parent_watch.ENV: str(os.getpid())}
+    if creator:
+        env[ENV_CREATOR] = creator
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -296,8 +319,8 @@ class Conductor:
 
         if not pending(self.study, self.url):
             return
-        cmd = [sys.executable, "-m", "automl", "worker", self.name, "--finalize-only"]
-        cmd += ["--fast-exit"]
+        cmd = [sys.executable, "-m", "automl", "worker", "--finalize-only", "--fast-exit"]
+        cmd += ["--", self.name]
         env = {
             **os.environ,
             "AUTOML_STORAGE": self.url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import signal
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from optuna.trial import TrialState
 from automl import _env
 from automl.errors import StudyNotFoundError
 from automl.run import budget, parent_watch
+from automl.run.conductor import ENV_CREATOR
 from automl.run.worker import Limits, work
 from automl.store import records, storage
 from automl.study.context import open_context
@@ -43,7 +45,7 @@ def main(
     parent_watch.watch()
     if wait_study:  # started early: import the framework while the study is being made
         _env.load_keras()
-        wait_for_study(name, url)
+        wait_for_study(name, url, os.environ.get(ENV_CREATOR))
     # Data first: a worker that cannot load it fails before paying for the framework.
     ctx = open_context(name, url, parallel=not alone, slot=slot)
     _env.load_keras()
@@ -62,16 +64,19 @@ def main(
     return 0
 
 
-def wait_for_study(name: str, url: str) -> None:
+def wait_for_study(name: str, url: str, creator: str | None = None) -> None:
     """Wait until study ``name`` is complete and its conductor has set the trial target.
 
-    The conductor kills this worker if the study cannot be made (and the worker dies with
-    the conductor), so the wait needs no limit of its own.
+    With ``creator``, only the study that token's conductor made will do: a study of the
+    same name that another sweep made first is not this worker's. The conductor kills this
+    worker if the study cannot be made (and the worker dies with the conductor), so the
+    wait needs no limit of its own.
     """
     opened = storage.open_storage(url)
     while True:
         with contextlib.suppress(StudyNotFoundError):
             attrs = storage.load_study(name, opened, url).user_attrs
-            if records.SPEC in attrs and records.TARGET_TRIALS in attrs:
+            mine = creator is None or attrs.get(records.CREATOR) == creator
+            if mine and records.SPEC in attrs and records.TARGET_TRIALS in attrs:
                 return
         time.sleep(WAIT_STUDY_POLL_S)

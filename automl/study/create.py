@@ -15,7 +15,7 @@ import optuna
 from automl._version import __version__
 from automl.data import load_source, sample_kind, split_raw
 from automl.data.split import to_bytes
-from automl.errors import DataError, SpecError
+from automl.errors import DataError, SpecError, StudyExistsError
 from automl.models import FAMILIES, get_family
 from automl.ranking import at_k
 from automl.search.samplers import check_sampler_installed
@@ -28,11 +28,23 @@ if TYPE_CHECKING:
     from automl.data.raw import RawData
 
 
-def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = None) -> None:
+def create(
+    spec: SweepSpec,
+    name: str,
+    url: str | None,
+    *,
+    seed: int | None = None,
+    creator: str | None = None,
+) -> None:
     """Create the study: load data once, draw and store the split, store the spec.
 
     Creation is all or nothing: a failure or an interrupt part-way deletes the study, so
-    no half-made study is left for later commands to trip on.
+    no half-made study is left for later commands to trip on. The storage makes the name
+    atomically: when two sweeps race for one name, the second gets
+    :class:`~automl.errors.StudyExistsError` and leaves the first one's study alone.
+
+    Args:
+        creator: a token stored with the study: the workers started for it wait for it.
     """
     url = storage.storage_url(url)
     check_sampler_installed(spec.sampler.name)
@@ -57,10 +69,18 @@ def create(spec: SweepSpec, name: str, url: str | None, *, seed: int | None = No
         sizes["test"] < 1 and "given_split" not in raw.options
     ):
         raise DataError(f"{spec.data.source}: too few samples to split ({len(raw.y)})")
-    study = optuna.create_study(
-        study_name=name, storage=opened, directions=[o.direction for o in objectives]
-    )
     try:
+        study = optuna.create_study(
+            study_name=name, storage=opened, directions=[o.direction for o in objectives]
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        raise StudyExistsError(
+            f"study {name!r} already exists (another sweep made it first); add --resume to "
+            "continue it, or pick another --study"
+        ) from None
+    try:
+        if creator:
+            study.set_user_attr(records.CREATOR, creator)
         _fill(study, spec, raw, split, sizes, objectives, seed, url)
     except BaseException:
         optuna.delete_study(study_name=name, storage=opened)
