@@ -22,7 +22,8 @@ from automl.errors import AutoMLError, StorageError, StudyNotFoundError
 from automl.store.storage import open_storage
 from tests.helpers.services import pg_role
 
-pytestmark = pytest.mark.slow
+# On the shared PostgreSQL server, which another test restarts: one xdist group with it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 
 ROLE = "automl_url_secret"
 SECRET = "pw?leak1 \"q'<x>"  # SQLAlchemy reads it whole, raw or encoded
