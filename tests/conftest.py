@@ -82,11 +82,3 @@ def _no_process_outlives_its_test() -> Iterator[None]:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use the shared PostgreSQL server run one after another on one xdist
-    worker (``--dist loadgroup``): one of them restarts the server."""
-    for item in items:
-        if "postgres" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("postgres"))

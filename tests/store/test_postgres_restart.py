@@ -19,7 +19,8 @@ from automl.store.storage import open_storage
 from tests.helpers import missing, tiny_spec, write_yaml
 from tests.helpers.processes import automl, finish, trials_of, wait_for
 
-pytestmark = pytest.mark.slow
+# It restarts the shared server: it runs alone, after the parallel run (see README).
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 
 def _cluster() -> list[str]:

@@ -22,8 +22,7 @@ from automl.errors import AutoMLError, StorageError, StudyNotFoundError
 from automl.store.storage import open_storage
 from tests.helpers.services import pg_role
 
-# On the shared PostgreSQL server, which another test restarts: one xdist group with it.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
+pytestmark = pytest.mark.slow
 
 ROLE = "automl_url_secret"
 SECRET = "pw?leak1 \"q'<x>"  # SQLAlchemy reads it whole, raw or encoded
