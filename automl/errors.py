@@ -22,6 +22,26 @@ UNTRUSTED_CODE = "untrusted_code"  # the stored code reference or pickle failed 
 REASONS = (OOM, DISK_FULL, NAN, ERROR, NO_PROGRESS, UNTRUSTED_CODE)
 
 
+# What each extra of pyproject.toml installs, for the one-line hints of a missing package.
+# Until the project is on the package index, an extra installs from a checkout
+# (``pip install '.[postgres]'``); the packages alone work anywhere.
+EXTRAS = {
+    "postgres": "psycopg[binary]",
+    "mysql": "PyMySQL",
+    "redis": "redis",
+    "torch": "torch",
+    "jax": "jax",
+    "gp": "torch",
+}
+
+
+def install_hint(extra: str, packages: str | None = None) -> str:
+    """The install command for an extra: ``pip install '.[extra]'`` from a checkout of
+    automl, or its packages alone."""
+    what = packages or EXTRAS.get(extra, extra)
+    return f"pip install '.[{extra}]' in the automl checkout, or pip install '{what}'"
+
+
 class AutoMLError(Exception):
     """Base class of every error automl raises on purpose."""
 

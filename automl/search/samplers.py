@@ -10,7 +10,7 @@ import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from automl.errors import SpecError
+from automl.errors import SpecError, install_hint
 from automl.registry import Registry
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ SAMPLERS: Registry[SamplerFactory] = Registry(
 )
 
 # Samplers whose Optuna class imports an optional package when it first samples.
-SAMPLER_NEEDS = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", "pip install torch")}
+SAMPLER_NEEDS = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", install_hint("gp"))}
 
 
 def check_sampler_installed(name: str) -> None:

@@ -98,9 +98,9 @@ def missing_driver(url: str) -> str:
     extra, form = DRIVER_EXTRAS.get(_scheme(url), ("", ""))
     if not extra:
         return "its database driver is not installed"
-    return (
-        f"its database driver is not installed; run: pip install 'automl[{extra}]' (URL: {form}...)"
-    )
+    from automl.errors import install_hint
+
+    return f"its database driver is not installed; run: {install_hint(extra)} (URL: {form}...)"
 
 
 def _check_host(url: str) -> None:

@@ -197,8 +197,8 @@ def test_optuna_dashboard_reads_the_journal(swept: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("url", "module", "extra"),
     [
-        ("mysql://user:s3cret@db/automl", "MySQLdb", "automl[mysql]"),
-        ("postgresql://user:s3cret@db/automl", "psycopg", "automl[postgres]"),
+        ("mysql://user:s3cret@db/automl", "MySQLdb", ".[mysql]"),
+        ("postgresql://user:s3cret@db/automl", "psycopg", ".[postgres]"),
     ],
 )
 def test_missing_driver_names_the_extra(
@@ -225,7 +225,7 @@ def test_missing_redis_driver_names_the_extra() -> None:
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=False
     )
-    assert "pip install 'automl[redis]'" in done.stderr and "s3cret" not in done.stderr
+    assert "pip install '.[redis]'" in done.stderr and "s3cret" not in done.stderr
 
 
 @pytest.mark.slow  # the swept fixture trains a 3-trial sweep
