@@ -22,6 +22,8 @@ app = typer.Typer(
     help="Tune Keras models from YAML search spaces (Optuna inside).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: rich panels label every flag <bool>, as if it took a value.
+    rich_markup_mode=None,
 )
 
 
@@ -46,7 +48,10 @@ StorageOpt = typer.Option(
 )
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout, nothing else.")
 SetOpt = typer.Option(
-    [], "--set", help="Replace a spec field: KEY=VALUE, dotted KEY, YAML VALUE (repeatable)."
+    [],
+    "--set",
+    metavar="KEY=VALUE",
+    help="Replace a spec field: KEY=VALUE, dotted KEY, YAML VALUE (repeatable).",
 )
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from automl.cli import tables
 
 # Dropped first when a table is too wide: the least useful columns for a glance.
-STUDY_DROP = ("RUNNING", "space", "objective", "family", "task", "PRUNED", "FAIL")
+STUDY_DROP = ("RUNNING", "space", "family", "task", "PRUNED", "FAIL")
 BEST_DROP = ("latency_ms", "duration_s", "epochs", "params_count")
 
 
@@ -52,8 +52,27 @@ def studies_doc(frame: Any) -> list[dict[str, Any]]:
 
 
 def studies_table(frame: Any, width: int) -> Table:
-    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
-    return tables.fit([str(c) for c in frame.columns], rows, width, STUDY_DROP)
+    """The studies, one a row; the best value carries its metric's name, so a table cut
+    to the width never shows maximised and minimised values side by side unlabelled."""
+    columns = [str(c) for c in frame.columns if c != "objective"]
+    rows = []
+    for row in frame.to_dict("records"):
+        best = cell(row["best"])
+        if best != "-" and row.get("objective"):
+            best = f"{row['objective']} {best}"
+        rows.append([best if c == "best" else cell(row[c]) for c in columns])
+    return tables.fit(columns, rows, width, STUDY_DROP)
+
+
+def spaces_table(spaces: list[tuple[str, str, str]]) -> Table:
+    """The ready spaces: name and family whole, the description wrapped to the width."""
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column("space", no_wrap=True)
+    table.add_column("family", no_wrap=True)
+    table.add_column("description", overflow="fold")
+    for name, family, description in spaces:
+        table.add_row(*(tables.Text(tables.printable(v)) for v in (name, family, description)))
+    return table
 
 
 def best_doc(sweep: Any) -> dict[str, Any]:
@@ -65,9 +84,26 @@ def best_doc(sweep: Any) -> dict[str, Any]:
         "trial": t.number,
         "validation": values,
         "test": dict(sweep.test_metrics),
-        "params_count": t.params_count,
+        "params_count": None if t.params_count is None else int(t.params_count),
         "latency_ms": t.latency_ms,
         "params": dict(t.params),
+    }
+
+
+def tune_doc(sweep: Any, report: Any) -> dict[str, Any]:
+    """``automl tune --json``: trials by state, the best trial as ``best --json`` gives it,
+    and the report's path."""
+    from automl.store.storage import mask
+
+    states = sweep.leaderboard()["state"].value_counts().to_dict()
+    counts = {s: int(states.get(s, 0)) for s in ("COMPLETE", "PRUNED", "FAIL")}
+    done = counts["COMPLETE"] > 0
+    return {
+        "study": sweep.study_name,
+        "storage": mask(sweep.storage),
+        "trials": counts,
+        "best": best_doc(sweep) if done else None,
+        "report": None if report is None else str(report),
     }
 
 

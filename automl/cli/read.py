@@ -21,6 +21,7 @@ from automl.cli.app import (
 from automl.options import DEFAULTS as D
 
 ForceOpt = typer.Option(False, "--force", help="Replace the output file if it exists.")
+StudyArg = typer.Argument(..., help="The study's name (see: automl studies).")
 
 
 @command
@@ -49,9 +50,13 @@ def spaces(
         return
     if as_json:
         return _json(views.spaces_doc(ready_spaces(), load_spec))
+    rows = []
     for name, path in ready_spaces().items():
         spec = load_spec(path)
-        out.print(f"{name:<20} {spec.model.family:<6} {spec.description}", soft_wrap=True)
+        rows.append((name, spec.model.family or "", spec.description or ""))
+    with out.capture() as shown:  # rich pads each cell to its column: strip line ends
+        out.print(views.spaces_table(rows))
+    typer.echo("\n".join(line.rstrip() for line in shown.get().splitlines()))
 
 
 def _cell(value: Any) -> str:
@@ -76,9 +81,7 @@ def studies(storage: str | None = StorageOpt, as_json: bool = JsonOpt) -> None:
 
 
 @command
-def best(
-    study: str = typer.Argument(...), storage: str | None = StorageOpt, as_json: bool = JsonOpt
-) -> None:
+def best(study: str = StudyArg, storage: str | None = StorageOpt, as_json: bool = JsonOpt) -> None:
     """Best parameters, validation metric and test metrics of a study."""
     import automl
     from automl.cli.output import best_doc
@@ -106,7 +109,7 @@ def best(
 
 @command
 def export(
-    study: str = typer.Argument(...),
+    study: str = StudyArg,
     out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the .keras file."),
     trial: int | None = typer.Option(None, "--trial", help="A trial number (default: best)."),
     ensemble: int | None = typer.Option(
@@ -129,7 +132,7 @@ def export(
 
 @command
 def recommend(
-    study: str = typer.Argument(...),
+    study: str = StudyArg,
     user: list[str] = typer.Option(..., "--user", "-u", help="A user id (repeat for more)."),
     k: int = typer.Option(10, "--k", min=1, help="Items per user."),
     include_seen: bool = typer.Option(False, "--include-seen", help="Keep items already seen."),

@@ -77,6 +77,9 @@ def tune(
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="A line per trial with every parameter and fail detail."
     ),
+    as_json: bool = typer.Option(
+        False, "--json", help="No per-trial output; at the end, one JSON summary on stdout."
+    ),
 ) -> None:
     """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
     import automl
@@ -84,7 +87,7 @@ def tune(
     from automl.search.overrides import parse
 
     changes = parse(sets)
-    with display(out, trials, quiet=quiet, verbose=verbose) as progress:
+    with display(out, trials, quiet=quiet or as_json, verbose=verbose) as progress:
         sweep = automl.tune(
             space,
             trials=trials,
@@ -108,13 +111,19 @@ def tune(
             report=not no_report,
             report_every=report_every,
         )
-    _summary(sweep)
+    report_path = None
     if not no_report:
         from automl.reports import default_path
 
-        path = default_path([sweep.study_name])
-        if path.exists():
-            out.print(f"report: {path}", soft_wrap=True)
+        report_path = default_path([sweep.study_name])
+        report_path = report_path if report_path.exists() else None
+    if as_json:
+        from automl.cli.output import tune_doc
+
+        return _json(tune_doc(sweep, report_path))
+    _summary(sweep)
+    if report_path is not None:
+        out.print(f"report: {report_path}", soft_wrap=True)
 
 
 def _summary(sweep: Any) -> None:

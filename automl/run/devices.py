@@ -116,9 +116,14 @@ def _choose(gpus: str) -> list[str]:
     bad = [g for g in wanted if not g.isdigit()]
     if bad:
         raise AutoMLError(f"--gpus: expected auto, none or ids like 0,2; got {gpus!r}")
-    missing = [g for g in wanted if found and g not in found]
+    missing = [g for g in wanted if g not in found]
     if missing:
+        hint = (
+            ""
+            if found
+            else " (nvidia-smi and CUDA_VISIBLE_DEVICES show none; --gpus none runs on the CPU)"
+        )
         raise AutoMLError(
-            f"--gpus: no GPU {', '.join(missing)}; visible: {', '.join(found) or 'none'}"
+            f"--gpus: no GPU {', '.join(missing)}; visible: {', '.join(found) or 'none'}{hint}"
         )
     return wanted

@@ -64,3 +64,8 @@ def test_cpu_workers_split_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert slots[0].env()["CUDA_VISIBLE_DEVICES"] == "-1"
     with pytest.raises(AutoMLError, match="--gpus: expected auto, none or ids"):
         plan("first")
+    # GPU ids asked for on a machine with none: one line, not a sweep on the CPU.
+    with pytest.raises(AutoMLError, match="no GPU 7; visible: none"):
+        plan("7")
+    result = CliRunner().invoke(app, ["devices", "--gpus", "7"])
+    assert result.exit_code == 1 and "--gpus none runs on the CPU" in result.output
