@@ -17,7 +17,7 @@ from automl.errors import AutoMLError  # noqa: E402
 from automl.search.catalog import load_spec  # noqa: E402
 from automl.search.spec import SweepSpec  # noqa: E402
 from automl.store.records import StudyRecord, TrialRecord  # noqa: E402
-from automl.sweeps import compare, studies, tune  # noqa: E402
+from automl.sweeps import compare, delete_study, studies, tune  # noqa: E402
 from automl.tuner import Tuner  # noqa: E402
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Tuner",
     "__version__",
     "compare",
+    "delete_study",
     "load",
     "load_spec",
     "studies",

@@ -32,6 +32,8 @@ EXTRAS = {
     "torch": "torch",
     "jax": "jax",
     "gp": "torch",
+    "mlflow": "mlflow-skinny",
+    "tensorboard": "tensorboard",
 }
 
 
@@ -77,6 +79,12 @@ class HyperParameterError(SpecError):
     """A build function declares a hyperparameter automl cannot tune as written."""
 
 
+class TrackingError(AutoMLError):
+    """A ``--track`` value is not allowed, or its package is not installed."""
+
+    exit_code = 2
+
+
 class DataError(AutoMLError):
     """A data source is missing, unreadable or does not fit the spec."""
 
@@ -97,6 +105,12 @@ class StudyNotFoundError(AutoMLError):
 
 class StudyExistsError(AutoMLError):
     """A study of that name exists and resuming was not asked for."""
+
+    exit_code = 4
+
+
+class StudyBusyError(AutoMLError):
+    """The study's workers still run: deleting it would fail their trials midway."""
 
     exit_code = 4
 

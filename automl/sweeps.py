@@ -225,6 +225,16 @@ STUDY_COLUMNS = ["study", "space", "family", "task", "objective"]
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
 
 
+def delete_study(name: str, storage: str | None = None) -> list[str]:
+    """Delete a study and every file it keeps (models, splits, tokenizers): the files'
+    ids. Refuses (:class:`~automl.errors.StudyBusyError`) while its sweep or workers run."""
+    from automl.study import delete
+
+    url = storage_url(storage)
+    study, plan = delete.plan(name, url)
+    return delete.delete(study, url, plan).files
+
+
 def studies(storage: str | None = None) -> pd.DataFrame:
     """One row per study in the storage: name, space, task, trials by state, best value."""
     url = storage_url(storage)

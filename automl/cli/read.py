@@ -1,5 +1,5 @@
 """Commands that read studies and spaces: ``spaces``, ``studies``, ``best``, ``export``,
-``recommend``, ``devices``, ``report``."""
+``recommend``, ``devices``, ``report``; and ``delete``, which removes a study."""
 
 from __future__ import annotations
 
@@ -193,3 +193,32 @@ def report(
     # The default file is this report's own (tune rewrites it too); -o names any file.
     path = write_report(records, output, overwrite=force or output is None)
     out.print(f"wrote {_escape(str(path))}")
+
+
+@command
+def delete(
+    study: str = StudyArg,
+    storage: str | None = StorageOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a study and all its files (models, splits); refused while its workers run."""
+    from automl.store.storage import storage_url
+    from automl.study import delete as deleting
+
+    url = storage_url(storage)
+    found, plan = deleting.plan(study, url)
+    question = f"delete study {study!r}: {plan.trials} trial(s), {len(plan.files)} file(s)?"
+    if not yes and not _confirm(question):
+        out.print("nothing deleted (--yes deletes without asking)")
+        raise typer.Exit(1)
+    deleting.delete(found, url, plan)
+    out.print(f"deleted study {_escape(study)}: {plan.trials} trial(s), {len(plan.files)} file(s)")
+
+
+def _confirm(question: str) -> bool:
+    import click
+
+    try:
+        return typer.confirm(question, default=False)
+    except click.exceptions.Abort:  # no answer: stdin closed
+        return False

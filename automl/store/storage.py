@@ -216,6 +216,11 @@ def study_id(study: optuna.Study) -> int:
     return int(study._study_id)
 
 
+def study_system_attrs(study: optuna.Study) -> dict[str, Any]:
+    """The study's system attributes (Optuna records its artifacts there)."""
+    return dict(study._storage.get_study_system_attrs(study._study_id))
+
+
 # Artifacts: saved models, splits, tokenizers -----------------------------------------------
 
 
