@@ -140,5 +140,8 @@ def _main(
 ) -> None:
     STATE["debug"] = debug
     if debug:
+        from automl import _env
+
+        _env.show_framework_logs()
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         logging.getLogger("automl").setLevel(logging.DEBUG)
