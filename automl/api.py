@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import optuna
 import pandas as pd
 
@@ -216,10 +217,19 @@ class Sweep:
         is a DataFrame of a CSV's feature columns, a list of texts, or an array shaped like
         the source's samples. The study's data source must still be readable.
         """
-        transform = splits_of(self.study, self.storage).transform
-        if transform is None:  # prepare() always sets one
+        splits = splits_of(self.study, self.storage)
+        if splits.transform is None:  # prepare() always sets one
             raise AutoMLError(f"study {self.study_name!r} has no preprocessing")
-        return transform(x)
+        out = splits.transform(x)
+        want = getattr(splits.x_train, "shape", None)
+        got = getattr(out, "shape", None)
+        if want is not None and got is not None and tuple(got[1:]) != tuple(want[1:]):
+            raise AutoMLError(
+                f"preprocess: samples of shape {tuple(np.shape(x))[1:]} give model inputs of "
+                f"shape {tuple(got[1:])}, but study {self.study_name!r} takes "
+                f"{tuple(want[1:])}; give samples shaped like the data source's"
+            )
+        return out
 
     def tokenizer(self) -> dict[str, Any] | None:
         """The tokenizer of a text study (fitted on its train split), else None.

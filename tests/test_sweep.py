@@ -192,3 +192,8 @@ def test_preprocess_turns_raw_rows_into_model_inputs(storage: str, tmp_path: Pat
         in_process=True,
     )
     assert digits.preprocess(np.full((1, 8, 8, 1), 16.0)).max() == 1.0  # pixels / 16
+    # sklearn's flat (n, 64) rows are not this study's samples: one clear error, and the
+    # next right call still works.
+    with pytest.raises(automl.AutoMLError, match=r"shape \(64,\).*takes \(8, 8, 1\)"):
+        digits.preprocess(np.zeros((2, 64)))
+    assert digits.preprocess(np.zeros((2, 8, 8, 1))).shape == (2, 8, 8, 1)
