@@ -22,6 +22,7 @@ from automl.data import (
     audio,
     builtin,
     files,
+    given,
     images,
     interactions,
     npz,
@@ -30,7 +31,7 @@ from automl.data import (
     text,
 )
 from automl.data.raw import RawData, encode_labels
-from automl.data.split import make_split
+from automl.data.split import fractions, make_split
 from automl.errors import DataError, unknown_name
 from automl.models import InputSpec
 from automl.registry import Registry
@@ -137,7 +138,7 @@ READERS: Registry[Callable[[Any, str | None], RawData]] = Registry(
     {
         "builtin": _builtin,
         "csv": lambda d, task: tabular.load_csv(d.source, d.target, task, d),
-        "npz": lambda d, task: npz.load(d.source, task),
+        "npz": lambda d, task: npz.load(d.source, task, d.split_column),
         "images": images.load,
         "audio": audio.load,
         "text": text.load,
@@ -153,11 +154,18 @@ def load_source(data: Any, task: str | None = None, artifacts: Any = None) -> Ra
 
     ``artifacts``: the study's artifact store, where ``kind: arrays`` samples are kept.
     """
+    raw, kind = _read(data, task, artifacts)
+    if given.wanted(data):  # the user's own splits: other sources, or a split column
+        raw = given.apply(raw, data, lambda d, t: _read(d, t, artifacts)[0], kind)
+    return raw
+
+
+def _read(data: Any, task: str | None, artifacts: Any) -> tuple[RawData, str]:
+    """The samples of ``data.source`` and the reader's name."""
     try:
-        if data.kind == "arrays":
-            raw = arrays.load(data, task, artifacts)
-        else:
-            raw = READERS[data.kind or infer_kind(data.source, data)](data, task)
+        kind = data.kind or infer_kind(data.source, data)
+        reader = functools.partial(arrays.load, artifacts=artifacts) if kind == "arrays" else None
+        raw = (reader or READERS[kind])(data, task)
     except DataError as exc:  # every data error names the file
         if str(data.source) in str(exc):
             raise
@@ -167,15 +175,16 @@ def load_source(data: Any, task: str | None = None, artifacts: Any = None) -> Ra
         raise DataError(f"{data.source}: cannot read: {reason}") from None
     if task and raw.task != task:
         raw = tabular.retarget(raw, task)
-    return raw
+    return raw, kind
 
 
 def split_raw(raw: RawData, data: Any) -> dict[str, np.ndarray]:
     """The study's split: stratified for classes, per user in time for interactions."""
+    validation, test = fractions(data)
     if raw.kind == "interactions":
-        return interactions.split(raw, data.validation, data.test, data.split_seed)
+        return interactions.split(raw, validation, test, data.split_seed)
     stratify = data.stratify and raw.task == "classification"
-    return make_split(raw.y, data.validation, data.test, data.split_seed, stratify)
+    return make_split(raw.y, validation, test, data.split_seed, stratify)
 
 
 def prepare(raw: RawData, split: dict[str, np.ndarray]) -> Splits:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl.data.files import AUDIO_EXTENSIONS, labels_to_raw, list_class_files, read_all
+from automl.data.split import LABELS
 from automl.errors import DataError
 
 if TYPE_CHECKING:
@@ -96,10 +97,12 @@ def _path_column(frame: Any) -> str | None:
     return None
 
 
-def _manifest(data: Any) -> tuple[list[Path], list[str]]:
+def _manifest(data: Any) -> tuple[list[Path], list[str], np.ndarray | None]:
+    from automl.data.split import labels_of, pop_split_column
     from automl.data.tabular import _default_target, read_csv
 
     frame = read_csv(data.source, data)
+    split = pop_split_column(frame, data, data.source)
     column = _path_column(frame)
     if column is None:
         raise DataError(f"{data.source}: an audio manifest needs a column of .wav file paths")
@@ -112,16 +115,17 @@ def _manifest(data: Any) -> tuple[list[Path], list[str]]:
     frame = frame.dropna(subset=[column, target])
     base = Path(data.source).parent
     paths = [p if p.is_absolute() else base / p for p in map(Path, frame[column].astype(str))]
-    return paths, [str(v) for v in frame[target]]
+    return paths, [str(v) for v in frame[target]], labels_of(split, frame.index).get(LABELS)
 
 
 def load(data: Any, task: str | None) -> RawData:
     """Read every recording of a class folder or manifest into one float32 array."""
     source = Path(data.source)
+    split = None
     if source.is_dir():
         paths, labels = list_class_files(source, AUDIO_EXTENSIONS)
     else:
-        paths, labels = _manifest(data)
+        paths, labels, split = _manifest(data)
 
     def read(path: Path) -> tuple[int, np.ndarray]:
         if not path.is_file():
@@ -141,5 +145,5 @@ def load(data: Any, task: str | None) -> RawData:
         "audio",
         source.name,
         skipped=skipped,
-        options={"sample_rate": rate},
+        options={"sample_rate": rate, **({} if split is None else {LABELS: split[kept]})},
     )

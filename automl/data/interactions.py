@@ -92,9 +92,11 @@ def load(data: Any, task: str | None) -> RawData:
     """Read interactions: x a DataFrame of user, item (and timestamp) strings; y ratings
     (explicit, regression) or ones (implicit, classes ``0`` / ``1``)."""
     from automl.data.raw import RawData
+    from automl.data.split import LABELS, pop_split_column
 
     src = str(data.source)
     frame = read(data)
+    split = pop_split_column(frame, data, src)
     cols = {
         "user": _column(frame, data.user_column, USER_COLUMNS, "user_column", src),
         "item": _column(frame, data.item_column, ITEM_COLUMNS, "item_column", src),
@@ -120,12 +122,17 @@ def load(data: Any, task: str | None) -> RawData:
     y = np.ones(len(x), dtype="float32")
     if not implicit:
         y = _numbers(frame[str(cols["rating"])], src, str(cols["rating"])).astype("float32")
+    if split is not None:
+        x[LABELS] = split.to_numpy()
     x, y = _dedupe(x, y)
+    labels = x.pop(LABELS).to_numpy(dtype=str) if split is not None else None
     for key in ("user", "item"):
         if x[key].nunique() < 2:
             raise DataError(f"{src}: the {key} column {cols[key]!r} has fewer than 2 distinct ids")
     task = "classification" if implicit else "regression"
     options = {"implicit": implicit, "split": data.split, "seed": data.split_seed}
+    if labels is not None:
+        options[LABELS] = labels
     name = Path(src).name
     classes = ["0", "1"] if implicit else []
     y = y.astype("int32") if implicit else y
@@ -167,20 +174,39 @@ def split(raw: RawData, validation: float, test: float, seed: int) -> dict[str, 
     """
     from automl.data.split import make_split
 
-    how = raw.options.get("split") or ("by_time" if raw.options.get("implicit") else "random")
-    if how == "random":
+    if _how(raw) == "random":
         return make_split(raw.y, validation, test, seed, stratify=False)
-    x = raw.x
-    time = x["timestamp"].to_numpy() if "timestamp" in x else np.arange(len(x), dtype="float64")
-    users = pd.factorize(x["user"])[0]
-    order = np.lexsort((np.arange(len(x)), time, users))  # by user, then time, then file row
-    counts = np.bincount(users)  # factorized codes: blocks of ``order`` in code order
-    ends = np.cumsum(counts)
-    many = counts >= 3
+    order, ends, many = _by_user(raw.x, 3)
     te = order[ends[many] - 1]
     va = order[ends[many] - 2]
-    tr = np.setdiff1d(np.arange(len(x)), np.concatenate([te, va]))
+    tr = np.setdiff1d(np.arange(len(raw.x)), np.concatenate([te, va]))
     return {"train": np.sort(tr), "validation": np.sort(va), "test": np.sort(te)}
+
+
+def hold_out(raw: RawData, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of the rest and of one held-out part, as :func:`split` draws them:
+    ``share`` of the rows at random, or each user's last interaction (``by_time``; users
+    with fewer than 2 keep theirs in train)."""
+    from automl.data.split import hold_out as random_hold_out
+
+    if _how(raw) == "random":
+        return random_hold_out(raw.y, share, seed, stratify=False)
+    order, ends, many = _by_user(raw.x, 2)
+    held = order[ends[many] - 1]
+    return np.setdiff1d(np.arange(len(raw.x)), held), np.sort(held)
+
+
+def _how(raw: RawData) -> str:
+    return str(raw.options.get("split") or ("by_time" if raw.options.get("implicit") else "random"))
+
+
+def _by_user(x: pd.DataFrame, least: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows by user, then time, then file row; each user's block end; users with ``least``."""
+    time = x["timestamp"].to_numpy() if "timestamp" in x else np.arange(len(x), dtype="float64")
+    users = pd.factorize(x["user"])[0]
+    order = np.lexsort((np.arange(len(x)), time, users))
+    counts = np.bincount(users)  # factorized codes: blocks of ``order`` in code order
+    return order, np.cumsum(counts), counts >= least
 
 
 @dataclass

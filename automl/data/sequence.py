@@ -30,7 +30,7 @@ def load(data: Any, task: str | None) -> RawData:
     if str(data.source).lower().endswith(".npz"):
         from automl.data import npz
 
-        raw = npz.load(data.source, task)
+        raw = npz.load(data.source, task, getattr(data, "split_column", None))
         if np.asarray(raw.x).ndim != 3:
             raise DataError(
                 f"{data.source}: sequences need a 3-D x (samples, steps, features); "
@@ -42,11 +42,13 @@ def load(data: Any, task: str | None) -> RawData:
 
 def _windows(data: Any, task: str | None) -> RawData:
     from automl.data.raw import RawData
+    from automl.data.split import labels_of, pop_split_column
     from automl.data.tabular import _default_target, infer_task, read_csv, targets
 
     if not data.window:
         raise DataError(f"{data.source}: data.window: a time-series CSV needs a window length")
     frame = read_csv(data.source, data)
+    split = pop_split_column(frame, data, data.source)
     target = data.target or _default_target(frame)
     if target not in frame.columns:
         raise DataError(
@@ -75,7 +77,9 @@ def _windows(data: Any, task: str | None) -> RawData:
     x, y_raw = x[keep], y_raw[keep]
     name = Path(data.source).name
     y, classes = targets(y_raw, task, data.source, target)
-    return RawData(x, y, task, "sequence", name, classes=classes)
+    # A window belongs to the split of the row its target comes from.
+    extra = labels_of(split, frame.index[ends[keep]])
+    return RawData(x, y, task, "sequence", name, classes=classes, options=extra)
 
 
 def standardizer(x: np.ndarray, tr: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

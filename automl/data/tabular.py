@@ -112,8 +112,10 @@ def looks_like_csv(path: str) -> bool:
 def load_csv(path: str, target: str | None, task: str | None, options: Any = None) -> RawData:
     """A table: features as a DataFrame, targets encoded (``options``: the DataSpec)."""
     from automl.data.raw import RawData
+    from automl.data.split import labels_of, pop_split_column
 
     frame = read_csv(path, options)
+    split = pop_split_column(frame, options, path)
     if frame.shape[1] < 2:
         raise DataError(f"{path}: a CSV needs at least one feature column and a target column")
     target = target or _default_target(frame)
@@ -129,7 +131,8 @@ def load_csv(path: str, target: str | None, task: str | None, options: Any = Non
     task = task or infer_task(y_raw.to_numpy())
     name = path.rsplit("/", 1)[-1]
     y, classes = targets(y_raw.to_numpy(), task, path, target)
-    return RawData(frame, y, task, "tabular", name, classes=classes)
+    extra = labels_of(split, frame.index)
+    return RawData(frame, y, task, "tabular", name, classes=classes, options=extra)
 
 
 def targets(y_raw: Any, task: str, source: str, column: str) -> tuple[np.ndarray, list[str]]:

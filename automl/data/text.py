@@ -40,9 +40,11 @@ def tokens(text: str, mode: str) -> list[str]:
 def load(data: Any, task: str | None) -> RawData:
     """Read the text and label columns of a CSV."""
     from automl.data.raw import RawData
+    from automl.data.split import labels_of, pop_split_column
     from automl.data.tabular import _default_target, infer_task, read_csv, targets
 
     frame = read_csv(data.source, data)
+    split = pop_split_column(frame, data, data.source)
     column = _text_column(frame, data)
     rest = frame.drop(columns=[column])
     if rest.shape[1] < 1:
@@ -62,6 +64,7 @@ def load(data: Any, task: str | None) -> RawData:
         "tokenize": data.tokenize,
         "max_length": data.max_length,
         "max_vocab": data.max_vocab,
+        **labels_of(split, frame.index),
     }
     y, classes = targets(y_raw, task, data.source, target)
     return RawData(x, y, task, "text", name, classes=classes, options=options)
