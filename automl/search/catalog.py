@@ -142,11 +142,17 @@ def load_spec(name_or_path: str | Path) -> SweepSpec:
     return validate_spec(raw, origin=str(path))
 
 
+DATA_PATHS = ("source", "test_source", "validation_source")  # data fields naming files
+
+
 def _resolve_data_path(raw: dict[str, Any], base: Path) -> None:
     """A relative data path is read relative to the YAML file when it exists there."""
     data = raw.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+    if not isinstance(data, dict):
         return
-    source = Path(data["source"]).expanduser()
-    if not source.is_absolute() and (base / source).exists():
-        data["source"] = str((base / source).resolve())
+    for field in DATA_PATHS:
+        if not isinstance(data.get(field), str):
+            continue
+        source = Path(data[field]).expanduser()
+        if not source.is_absolute() and (base / source).exists():
+            data[field] = str((base / source).resolve())

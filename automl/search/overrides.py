@@ -2,8 +2,10 @@
 
 Keys are dotted paths into the spec (``training.max_epochs``,
 ``search.learning_rate.high``); values are parsed as YAML, so ``10`` is an int, ``[a, b]``
-a list and ``null`` clears a field. The result is validated like the file, and the spec
-records its overrides (``overrides``) so reports can show them.
+a list and ``null`` clears a field. A relative ``data.source``, ``data.test_source`` or
+``data.validation_source`` that exists in the working folder becomes absolute, as
+``--data`` does. The result is validated like the file, and the spec records its
+overrides (``overrides``) so reports can show them.
 """
 
 from __future__ import annotations
@@ -52,13 +54,25 @@ def apply(spec: SweepSpec, changes: dict[str, Any], origin: str = "--set") -> Sw
         raise SpecError(f"{origin} {', '.join(changes)}: refused: {exc}") from None
     raw = spec.model_dump(mode="json", exclude_none=True)
     for key, value in changes.items():
-        _assign(raw, key, value)
+        _assign(raw, key, _data_path(key, value))
     raw["overrides"] = {**spec.overrides, **changes}
     try:
         return validate_spec(raw, origin=origin, stored=spec._stored)
     except SpecError as exc:
         keys = ", ".join(changes)
         raise SpecError(f"{exc} (after --set {keys})") from None
+
+
+def _data_path(key: str, value: Any) -> Any:
+    """A relative data path given here is read from the working folder (as ``--data``)."""
+    from pathlib import Path
+
+    from automl.search.catalog import DATA_PATHS
+
+    if not key.startswith("data.") or key[5:] not in DATA_PATHS or not isinstance(value, str):
+        return value
+    path = Path(value).expanduser()
+    return str(path.resolve()) if path.exists() else value
 
 
 def _assign(raw: dict[str, Any], key: str, value: Any) -> None:

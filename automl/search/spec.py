@@ -19,11 +19,11 @@ from pydantic import (
     model_validator,
 )
 
-from automl.data import READERS
 from automl.errors import SpecError
 from automl.models import FAMILIES
 from automl.models.params import TRAINING_PARAMS, HParam
 from automl.ranking import Objective, at_k
+from automl.search.data_spec import DataSpec
 from automl.search.params import (
     CategoricalParam,
     FloatParam,
@@ -40,76 +40,15 @@ TASKS = ("classification", "regression")
 if TYPE_CHECKING:
     SamplerName = str
     PrunerName = str
-    DataKind = str
 else:
     SamplerName = Literal[SAMPLERS.names]
     PrunerName = Literal[PRUNERS.names]
-    DataKind = Literal[READERS.names]
 METRICS = {
     "classification": ("val_accuracy", "val_loss", "val_hr@10", "val_ndcg@10"),
     "regression": ("val_loss", "val_mae", "val_rmse"),
 }
 MODEL_METRICS = ("params_count", "latency_ms")
 STORED = "stored"  # validation context key: the spec is read back from a study's storage
-
-
-class DataSpec(Strict):
-    """Where the data comes from, how it is read and how it is split.
-
-    ``kind`` picks the reader; when left out it is inferred from ``source``: a built-in
-    name, a folder of class subfolders (images or WAV audio by the files' extensions), a
-    ``.csv/.tsv`` (tabular; text when ``text_column`` is set; sequence windows when
-    ``window`` is set; audio when a column lists ``.wav`` paths) or an ``.npz``.
-    """
-
-    source: str
-    kind: DataKind | None = None
-    target: str | None = None
-    validation: float = Field(0.15, gt=0, lt=1)
-    test: float = Field(0.15, gt=0, lt=1)
-    split_seed: int = 0
-    stratify: bool = True
-    # Files: CSV reading, unreadable images or recordings.
-    delimiter: str | None = Field(None, min_length=1, max_length=1)
-    encoding: str | None = None
-    columns: list[str] | None = Field(None, min_length=2)  # names for a header-less file
-    skip_bad_files: bool = False
-    # Images: resized to image_size (height, width), pixels scaled to [0, 1].
-    image_size: tuple[
-        Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]
-    ] = (64, 64)
-    color_mode: Literal["rgb", "grayscale"] = "rgb"
-    # Audio: resampled to sample_rate (default: the files' lowest rate, at most 16000),
-    # padded or trimmed to duration seconds; feature_cache: spectrograms computed once.
-    sample_rate: int | None = Field(None, ge=100, le=384000)
-    duration: float = Field(1.0, gt=0, le=600)
-    feature_cache: bool = True
-    # Text: a text column tokenized into ids (0 padding, 1 out of vocabulary).
-    text_column: str | None = None
-    tokenize: Literal["words", "chars"] = "words"
-    max_length: int | None = Field(None, ge=1, le=100000)
-    max_vocab: int = Field(20000, ge=3)
-    # Sequences from a CSV time series: windows of `window` rows, target `horizon` rows on.
-    window: int | None = Field(None, ge=1)
-    horizon: int = Field(1, ge=0)
-    stride: int = Field(1, ge=1)
-    # Cross-validation: each trial trains on `folds` folds of the non-test samples.
-    folds: int | None = Field(None, ge=2, le=20)
-    # Interactions (recommenders): id columns, optional rating and time; see README.
-    user_column: str | None = None
-    item_column: str | None = None
-    rating_column: str | None = None
-    time_column: str | None = None
-    implicit: bool | None = None  # default: implicit when there is no rating column
-    split: Literal["random", "by_time"] | None = None  # default: by_time when implicit
-
-    @model_validator(mode="after")
-    def _fractions(self) -> DataSpec:
-        if self.validation + self.test >= 0.9:
-            raise ValueError(
-                f"'validation' + 'test' must be < 0.9; got {self.validation} + {self.test}"
-            )
-        return self
 
 
 class ModelSpec(Strict):
