@@ -136,8 +136,8 @@ def _aligned(other: RawData, raw: RawData, source: str, data: Any) -> RawData:
     for label in other.classes:
         if label not in index:
             raise DataError(
-                f"{source}: label {label!r} is not among the labels of the train data "
-                f"{data.source}: {_listed(raw.classes)}"
+                f"{source}: label {label!r} is not a label of the train data "
+                f"({data.source}); known labels: {_listed(raw.classes)}"
             )
     codes = np.asarray([index[c] for c in other.classes], dtype=raw.y.dtype)
     return replace(other, y=codes[other.y], classes=list(raw.classes))

@@ -82,7 +82,8 @@ def test_a_test_label_train_never_saw_is_one_line_naming_file_label_and_known(
     with pytest.raises(DataError) as err:
         load_source(data_spec(source=str(train), test_source=str(test)))
     message = str(err.value)
-    assert message.startswith(f"{test}: label 'maybe' ") and message.endswith(": no, yes")
+    assert message.startswith(f"{test}: label 'maybe' is not a label of the train data")
+    assert message.endswith(f"({train}); known labels: no, yes")
     assert "\n" not in message
     frame.drop(columns=["city"]).to_csv(test, index=False)
     with pytest.raises(DataError, match=r"test\.csv: no column 'city', which .*train\.csv has"):
@@ -244,7 +245,9 @@ def test_image_folder_test_source_and_a_class_train_lacks(tmp_path: Path) -> Non
     assert data.x_test.shape[1:] == (16, 16, 3) and data.x_test.max() <= 1.0
     (test / "triangle").mkdir()
     (test / "disc" / "disc0.png").rename(test / "triangle" / "t.png")
-    with pytest.raises(DataError, match=r"test: label 'triangle' is not among .*: disc, square"):
+    with pytest.raises(
+        DataError, match=r"test: label 'triangle' is not a label of .*; known labels: disc, square"
+    ):
         load_source(data_spec(source=str(train), test_source=str(test)))
 
 
