@@ -98,6 +98,7 @@ LAYERS: list[set[str]] = [
     {"data"},
     {"search"},
     {"training", "reports"},
+    {"track"},
     {"usercode"},
     {"study"},
     {"run"},

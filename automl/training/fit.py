@@ -149,6 +149,9 @@ class EpochReporter(keras.callbacks.Callback):
         logs = {k: float(v) for k, v in (logs or {}).items()}
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
+        epoch_end = getattr(self.reporter, "epoch_end", None)  # a worker's EpochRecorder
+        if epoch_end is not None:
+            epoch_end(epoch, logs)  # tracking sees the epoch that fails or prunes a trial too
         loss = logs.get("loss", 0.0)
         if not math.isfinite(loss) or not math.isfinite(logs.get(self.metric, 0.0)):
             raise TrialFailed("nan", f"loss became {loss} at epoch {epoch + 1}")

@@ -1,0 +1,1 @@
+"""Tracking: a sweep's trials in MLflow and TensorBoard, logged from the workers."""
