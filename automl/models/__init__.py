@@ -50,6 +50,7 @@ class InputSpec:
         vocab_size: token ids the data uses, padding and out-of-vocabulary included (text).
         sample_rate: samples per second of the waveforms (audio).
         n_users, n_items: sizes of the id vocabularies (interactions).
+        n_train: samples in the train split (interactions: the bias penalty's scale).
         categories: tables whose space tunes ``categorical_encoding``: the levels of each
             category column; the last ``len(categories)`` features are their codes.
     """
@@ -64,6 +65,7 @@ class InputSpec:
     n_users: int = 0
     n_items: int = 0
     categories: tuple[int, ...] = ()
+    n_train: int = 0
 
 
 @dataclass(frozen=True)

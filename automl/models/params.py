@@ -161,14 +161,19 @@ RNN_CELLS = ("lstm", "gru", "simple_rnn")
 TEXT_BODIES = ("lstm", "gru", "conv1d", "pooling")
 AUDIO_BODIES = ("cnn", "lstm", "gru")
 
-RECOMMENDER_BODIES = ("mf", "mlp", "neumf")
+RECOMMENDER_BODIES = ("mf", "mlp", "neumf", "bias")
 RECOMMENDER_PARAMS: dict[str, HParam] = {
-    "body": HParam("mf", one_of(*RECOMMENDER_BODIES), doc="mf, mlp, or neumf (both fused)"),
+    "body": HParam(
+        "mf", one_of(*RECOMMENDER_BODIES), doc="mf, mlp, neumf (both fused), or bias alone"
+    ),
     "embedding_dim": HParam(32, integer(1, 1024), doc="size of a user or item embedding"),
     "n_layers": HParam(2, integer(1, 8), doc="mlp / neumf: hidden layers"),
     "units": HParam(64, integer(1), per_layer=True, doc="mlp / neumf: units of a layer"),
     "activation": HParam("relu", one_of(*ACTIVATIONS), doc="mlp / neumf: activation"),
     "dropout": HParam(0.0, in_range(0, 1, hi_open=True), doc="mlp / neumf: dropout rate"),
     "l2": HParam(1e-6, in_range(0, 1), doc="L2 penalty on the embedding tables"),
+    "bias_damping": HParam(
+        10.0, in_range(0, 1e6), doc="ratings: L2 on user and item biases, in ratings"
+    ),
     "negatives": HParam(4, integer(1, 100), doc="implicit: negatives sampled per positive"),
 }

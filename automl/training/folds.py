@@ -38,14 +38,39 @@ def fold_splits(splits: Splits, k: int, seed: int = 0) -> Iterator[Splits]:
 
 
 def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
-    """The trial's uncompiled model; tables with ``scaling: quantile`` get it in front."""
+    """The trial's uncompiled model; tables with ``scaling: quantile`` get it in front;
+    a rating model's biases start at their closed-form values."""
     from automl.models import build_model
     from automl.models.scaling import quantile_front
 
-    model = build_model(str(spec.model.family), hp, data.input_spec)
+    ratings = data.interactions is not None and not data.interactions.implicit
+    input_spec = data.input_spec
+    if ratings:  # the bias penalty is counted in ratings: it needs the train size
+        input_spec = dataclasses.replace(input_spec, n_train=len(data.y_train))
+    model = build_model(str(spec.model.family), hp, input_spec)
     if hp.get("scaling") == "quantile" and np.ndim(data.x_train) == 2:
         model = quantile_front(model, data.x_train, len(data.input_spec.categories))
+    if ratings:
+        start_from_biases(model, data, hp)
     return model
+
+
+def start_from_biases(model: Any, data: Splits, hp: dict[str, Any]) -> None:
+    """Set a rating model's biases to their closed-form values on the train split, so that
+    every trial starts as the biases baseline (the output's offset is the train mean)."""
+    from automl.data import rating_biases
+    from automl.models import recommender
+
+    spec = data.input_spec
+    _, user, item = rating_biases.biases(
+        data.x_train,
+        data.y_train,
+        spec.n_users,
+        spec.n_items,
+        damping=float(hp.get("bias_damping", rating_biases.DAMPING)),
+        mean=spec.target_mean,
+    )
+    recommender.start_from_biases(model, user / spec.target_std, item / spec.target_std)
 
 
 def train_once(

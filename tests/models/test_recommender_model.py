@@ -32,12 +32,12 @@ def test_models_build_for_every_body_and_feedback() -> None:
     for task, width in (("regression", 1), ("classification", 2)):
         spec = InputSpec(shape=(2,), task=task, n_classes=2, n_users=3, n_items=5, target_mean=3)
         counts = {}
-        for body in ("mf", "mlp", "neumf"):
+        for body in ("mf", "mlp", "neumf", "bias"):
             model = build_model("recommender", {**hp, "body": body}, spec)
             out = keras.ops.convert_to_numpy(model(pairs, training=False))
             assert out.shape == (2, width)
             counts[body] = model.count_params()
-        assert counts["neumf"] > counts["mlp"] > counts["mf"]
+        assert counts["neumf"] > counts["mlp"] > counts["mf"] > counts["bias"] == 3 + 5
     with pytest.raises(DataError, match="needs user-item interactions"):
         build_model("recommender", {**hp, "body": "mf"}, InputSpec(shape=(8,), task="regression"))
 
@@ -66,3 +66,31 @@ def test_implicit_training_reports_ranking_metrics_and_reloads(tmp_path: Path) -
     again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     pairs = splits.x_test[:5]
     assert np.allclose(again.predict(pairs, verbose=0), model.predict(pairs, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("body", ["bias", "mf", "neumf"])
+def test_rating_models_start_as_the_closed_form_biases(tmp_path: Path, body: str) -> None:
+    """Every rating model starts from the train mean plus damped user and item biases (its
+    embeddings near zero), so early stopping never keeps anything worse than an epoch that
+    began there."""
+    import optuna
+
+    from automl.data import rating_biases
+    from automl.search.spec import validate_spec
+    from automl.search.suggest import suggest
+    from automl.training import folds, measure
+
+    path = tmp_path / "ratings.csv"
+    generate(60, 40, 800, seed=2).to_csv(path, index=False)
+    spec = validate_spec({"data": {"source": str(path)}, "model": {"family": "recommender"}})
+    raw = load_source(spec.data)
+    splits = prepare(raw, split_raw(raw, spec.data))
+    hp = suggest(optuna.trial.FixedTrial({}), spec) | {"body": body, "embedding_dim": 4}
+    model = folds.build(spec, splits, hp)
+    info = splits.input_spec
+    fitted = rating_biases.biases(splits.x_train, splits.y_train, info.n_users, info.n_items)
+    expected = rating_biases.predict(fitted, splits.x_val)
+    got = measure.predict(model, splits.x_val).reshape(-1)
+    # mf: the dot product of the small random embeddings; neumf: its untrained dense layers.
+    assert np.abs(got - expected).max() < (1e-4 if body == "bias" else 0.5)
+    assert np.corrcoef(got, expected)[0, 1] > (0.999999 if body == "bias" else 0.9)
