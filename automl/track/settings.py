@@ -206,6 +206,11 @@ def from_attr(raw: Any) -> Tracking:
     return Tracking(**found)
 
 
+def plain_id(value: Any) -> bool:
+    """An id or token as automl makes them (letters, digits, ``_``, ``-``)."""
+    return isinstance(value, str) and bool(_ID.match(value))
+
+
 def worker_uri(stored: str) -> str:
     """The URI a worker uses: its own ``MLFLOW_TRACKING_URI`` when that is the stored one
     with a password (credentials come from the worker's environment, never the study)."""

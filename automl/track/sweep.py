@@ -24,7 +24,7 @@ from automl.store import records, storage
 from automl.store.records import StudyRecord
 from automl.track import settings
 from automl.track.settings import Tracking
-from automl.track.trial import TRACKING, warn
+from automl.track.trial import TRACKING, relay, warn
 
 KERAS_MODEL = "models"  # the parent run's folder of kept models: models/trial-0007
 
@@ -86,6 +86,28 @@ def _parent_run(study: optuna.Study, url: str, tracking: Tracking) -> Tracking:
     return dataclasses.replace(tracking, experiment_id=experiment, parent_run_id=run)
 
 
+def relaying(
+    name: str, url: str, tracking: Tracking, on_trial: Callable[[Any], None] | None
+) -> Callable[[Any], None] | None:
+    """``on_trial`` that also shows, once, a warning a worker stored for this sweep (a
+    worker's own output goes to its trial's log, not to this terminal)."""
+    if not tracking:
+        return on_trial
+    opened: list[optuna.Study] = []
+
+    def callback(outcome: Any) -> None:
+        if on_trial is not None:
+            on_trial(outcome)
+        try:
+            if not opened:
+                opened.append(storage.load_study(name, storage.open_storage(url), url))
+            relay(opened[0], tracking.sweep)
+        except Exception:  # noqa: BLE001, S110 - a storage outage is the sweep's to report
+            pass
+
+    return callback
+
+
 def end(
     name: str,
     url: str,
@@ -105,6 +127,7 @@ def end(
     except Exception as exc:  # noqa: BLE001 - the sweep's own error is reported elsewhere
         warn(None, "mlflow" if tracking.mlflow else "tensorboard", tracking.sweep, str(exc))
         return
+    relay(study, tracking.sweep)
     if tracking.mlflow and tracking.parent_run_id:
         try:
             _end_mlflow(record, tracking, status, report, load_model)

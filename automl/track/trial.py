@@ -22,35 +22,62 @@ from automl.track.settings import Tracking
 
 log = logging.getLogger("automl")
 TRACKING = "tracking"  # the study attribute: the running sweep's settings (settings.py)
-WARNED = "tracking_warned"  # "tracking_warned:<tracker>": the sweep token already warned
-_DOWN: set[tuple[str, str]] = set()  # (tracker, sweep token) that failed in this process
+WARNED = "tracking_warned"  # "tracking_warned:<tracker>": {sweep token, the line shown}
+_DOWN: set[tuple[str, str]] = set()  # (tracker, sweep token) warned of in this process
+_MAX_LINE = 300
 
 
 def stored(study: optuna.Study) -> Tracking:
     """The settings of the sweep now running; none, with a warning, when they are bad."""
+    raw = study.user_attrs.get(TRACKING)
     try:
-        return settings.from_attr(study.user_attrs.get(TRACKING))
+        return settings.from_attr(raw)
     except TrackingError as exc:
-        warn(study, "", "", f"ignored: {exc}")
+        sweep = raw.get("sweep") if isinstance(raw, dict) else ""
+        warn(study, "", str(sweep) if settings.plain_id(sweep) else "", str(exc))
         return Tracking()
 
 
 def warn(study: optuna.Study | None, tracker: str, sweep: str, why: str) -> None:
-    """One warning line per sweep and tracker, however many workers meet the problem."""
+    """One warning line per sweep and tracker, however many workers meet the problem.
+
+    A worker's own line goes to its trial's log; the line is also stored with the study
+    (no secret: masked), so that the sweep's conductor shows it (:func:`relay`).
+    """
     if (tracker, sweep) in _DOWN:
         return
     _DOWN.add((tracker, sweep))
-    name = f"{WARNED}:{tracker}"
+    first = mask(str(why)).strip().splitlines()[0] if str(why).strip() else ""
+    if tracker:
+        line = f"{tracker} tracking stopped for this sweep ({first[:_MAX_LINE]}); the trials go on"
+    else:
+        line = f"tracking settings ignored ({first[:_MAX_LINE]}); the trials go on untracked"
+    key = f"{WARNED}:{tracker or 'settings'}"
     try:
-        if study is not None and sweep and study.user_attrs.get(name) == sweep:
-            return
         if study is not None and sweep:
-            study.set_user_attr(name, sweep)
+            seen = study.user_attrs.get(key)
+            if isinstance(seen, dict) and seen.get("sweep") == sweep:
+                return  # another worker of this sweep said it
+            study.set_user_attr(key, {"sweep": sweep, "line": line})
     except Exception:  # noqa: BLE001, S110 - the storage's own trouble is reported elsewhere
         pass
-    first = mask(str(why)).strip().splitlines()[0] if str(why).strip() else ""
-    what = f"{tracker} tracking" if tracker else "tracking"
-    log.warning("%s stopped for this sweep (%s); the trials go on", what, first)
+    log.warning("%s", line)
+
+
+def relay(study: optuna.Study, sweep: str) -> None:
+    """In the sweep's own process: show the warnings its workers stored, once each."""
+    if not sweep:
+        return
+    for tracker in ("mlflow", "tensorboard", "settings"):
+        seen = study.user_attrs.get(f"{WARNED}:{tracker}")
+        mine = "" if tracker == "settings" else tracker
+        if not isinstance(seen, dict) or seen.get("sweep") != sweep or down(mine, sweep):
+            continue
+        _DOWN.add((mine, sweep))
+        line = "".join(
+            c for c in str(seen.get("line", "")) if c.isprintable()
+        )  # stored: shown plain
+        log.warning("%s", line[: _MAX_LINE + 100])
 
 
 def down(tracker: str, sweep: str) -> bool:
