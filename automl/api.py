@@ -153,6 +153,14 @@ class Sweep:
         """
         from automl.study import ensemble
 
+        members = self._members(k)
+        models = {n: self.model(n) for n in set(members)}
+        return ensemble.build([models[n] for n in members])
+
+    def _members(self, k: int | None) -> list[int]:
+        """The trial numbers of an ensemble's members (see :meth:`ensemble`)."""
+        from automl.study import ensemble
+
         record = self.record()
         if k is None:
             members = list((record.ensemble or {}).get("members") or [])
@@ -164,8 +172,7 @@ class Sweep:
                 raise NoModelError(
                     f"study {self.study_name!r} has {len(members)} kept models; asked for {k}"
                 )
-        models = {n: self.model(n) for n in set(members)}
-        return ensemble.build([models[n] for n in members])
+        return members
 
     def model(self, trial_number: int) -> keras.Model:
         """The saved model of one trial (only kept trials have one)."""
@@ -276,39 +283,65 @@ class Sweep:
         trial_number: int | None = None,
         ensemble: int | None = None,
         *,
+        format: str | None = None,
         overwrite: bool = True,
     ) -> Path:
-        """Write the best (or a given trial's) saved model to ``path`` (a ``.keras`` file).
+        """Write the best (or a given trial's) saved model to ``path``, for serving.
 
-        The best is its refit with ``training.refit``; ``ensemble=k`` writes the ensemble
-        of the top k kept models (0: the one the sweep chose). A text study's tokenizer is
-        written beside it as ``<name>.tokenizer.json``, a
-        recommender's id vocabularies as ``<name>.vocabulary.json``.
+        ``format``: ``keras``, ``saved_model`` (a folder), ``onnx`` or ``litert``; by
+        default the suffix says it (``.keras``, ``.onnx``, ``.tflite``; no suffix or an
+        existing folder: a SavedModel). Beside the artifact goes a JSON of what it takes and
+        returns (``best.onnx.json``; a SavedModel folder's ``automl.json``), and a text
+        study's tokenizer (``best.tokenizer.json``) or a recommender's id vocabularies
+        (``best.vocabulary.json``). The best is its refit with ``training.refit``;
+        ``ensemble=k`` writes the ensemble of the top k kept models (0: the sweep's choice).
 
-        A stored model is written only after it matched the SHA-256 recorded when it was
-        saved and loaded in Keras safe mode (the artifact folder is not trusted). Files are
-        never written through a symbolic link; ``overwrite=False`` refuses existing ones.
+        A stored model is exported only after it matched the SHA-256 recorded when it was
+        saved and loaded in Keras safe mode (the artifact folder is not trusted); every
+        format but keras is run in its own runtime and must give the Keras model's outputs.
+        Files are never written through a symbolic link; ``overwrite=False`` refuses
+        existing ones.
 
         Raises:
             NoModelError: no such model, or one refused by those checks.
+            ExportError: an unknown format or suffix, a format this model or the Keras
+                backend cannot take, or a converter or runtime that is not installed.
             AutoMLError: a file exists and ``overwrite`` is false.
         """
+        from automl.study import export as exporting
+        from automl.study import serving
+
         out = Path(path)
-        found_extras = {".tokenizer.json": self.tokenizer(), ".vocabulary.json": self.vocabulary()}
-        extras = {out.with_name(out.stem + k): v for k, v in found_extras.items() if v is not None}
-        models.refuse_existing([out, *extras], overwrite)
+        fmt = exporting.resolve_format(out, format)
+        exporting.check_available(fmt)
+        found = {"tokenizer": self.tokenizer(), "vocabulary": self.vocabulary()}
+        plan = exporting.Plan(out, fmt, {k: v for k, v in found.items() if v is not None})
+        plan.refuse_existing(overwrite)
+        with tempfile.TemporaryDirectory() as tmp:
+            model, keras_file, about = self._exportable(trial_number, ensemble, Path(tmp))
+            what = f"trial {about['trial']}" if "trial" in about else "the ensemble"
+            exporting.check_model(model, fmt, f"{what} of {self.study_name!r}")
+            files = {kind: plan.extra_path(kind).name for kind in plan.extras}
+            attrs = self.study.user_attrs
+            card = serving.card(self.study_name, attrs, self.spec, about, files, found["tokenizer"])
+            return exporting.write(model, plan, card, keras_file, overwrite=overwrite)
+
+    def _exportable(
+        self, trial_number: int | None, ensemble: int | None, tmp: Path
+    ) -> tuple[keras.Model, Path | None, dict[str, Any]]:
+        """The model to export, its checked ``.keras`` file (a stored one's), and which it is."""
+        from automl.study.ensemble import build
+
         if ensemble is not None:
-            with tempfile.TemporaryDirectory() as tmp:
-                self.ensemble(ensemble or None).save(Path(tmp) / "ensemble.keras")
-                blob = (Path(tmp) / "ensemble.keras").read_bytes()
-            models.write_file(out, blob, overwrite=overwrite)
+            members = self._members(ensemble or None)
+            kept = {n: self.model(n) for n in set(members)}
+            return build([kept[n] for n in members]), None, {"ensemble": members}
+        found = self._refit() if trial_number is None else None
+        if found is not None:
+            about: dict[str, Any] = {"trial": self._best().number, "refit": True}
         else:
-            found = self._refit() if trial_number is None else None
-            if found is None:
-                number = self._best().number if trial_number is None else trial_number
-                found = self._saved(number)
-            models.export(found[0], found[1], out, found[2], overwrite=overwrite)
-        for extra, content in extras.items():  # a tokenizer; a recommender's id vocabularies
-            blob = json.dumps(content, ensure_ascii=False).encode("utf-8")
-            models.write_file(extra, blob, overwrite=overwrite)
-        return out
+            number = self._best().number if trial_number is None else trial_number
+            found = self._saved(number)
+            about = {"trial": number, "refit": False}
+        keras_file = tmp / "model.keras"
+        return models.checked_copy(found[0], found[1], keras_file, found[2]), keras_file, about

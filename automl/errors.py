@@ -121,6 +121,14 @@ class NoModelError(AutoMLError):
     exit_code = 5
 
 
+class ExportError(AutoMLError):
+    """A model cannot be exported as asked: an unknown format or suffix, a format this
+    model or backend cannot take, a missing converter or runtime, or an artifact whose
+    outputs disagree with the Keras model's."""
+
+    exit_code = 2
+
+
 class TrialFailed(AutoMLError):
     """A trial cannot finish; ``reason`` is stored with the trial (e.g. ``nan``)."""
 

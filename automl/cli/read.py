@@ -110,7 +110,14 @@ def best(study: str = StudyArg, storage: str | None = StorageOpt, as_json: bool 
 @command
 def export(
     study: str = StudyArg,
-    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the .keras file."),
+    out_path: Path = typer.Option(
+        ..., "--out", "-o", help="Where to write: .keras, .onnx, .tflite, or a folder."
+    ),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        help="keras, saved_model, onnx or litert (default: from the --out suffix).",
+    ),
     trial: int | None = typer.Option(None, "--trial", help="A trial number (default: best)."),
     ensemble: int | None = typer.Option(
         None, "--ensemble", min=0, help="Average the top N kept models (0: the sweep's choice)."
@@ -118,15 +125,18 @@ def export(
     storage: str | None = StorageOpt,
     force: bool = ForceOpt,
 ) -> None:
-    """Write the best (or a given) trained model, or an ensemble, as a .keras file.
+    """Write the best (or a given) trained model, or an ensemble, for serving.
 
-    The model is written only if it is the file saved by its trial (SHA-256) and loads in
-    Keras safe mode (no code inside).
+    Formats: keras (.keras), saved_model (a folder: no suffix), onnx (.onnx), litert
+    (.tflite). A JSON beside it (best.onnx.json; automl.json in a SavedModel folder) says
+    what it takes and returns and how to preprocess. The model is written only if it is
+    the file saved by its trial (SHA-256) and loads in Keras safe mode (no code inside),
+    and an exported artifact only if its runtime gives the Keras model's outputs.
     """
     import automl
 
     sweep = automl.load(study, storage)
-    path = sweep.export(out_path, trial, ensemble=ensemble, overwrite=force)
+    path = sweep.export(out_path, trial, ensemble=ensemble, format=fmt, overwrite=force)
     out.print(f"wrote {_escape(str(path))}")
 
 

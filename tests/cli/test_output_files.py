@@ -28,9 +28,10 @@ def test_an_existing_file_or_link_is_kept_unless_forced(
     command: str, tmp_path: Path, url: str
 ) -> None:
     flag = "--out" if command == "export" else "-o"
-    target = tmp_path / "precious.txt"
+    suffix = ".keras" if command == "export" else ".html"  # a suffix that names the format
+    target = tmp_path / f"precious{suffix}"
     target.write_text("keep me")
-    link = tmp_path / "link.out"
+    link = tmp_path / f"link{suffix}"
     link.symlink_to(target)
     for path in (target, link):
         done = runner.invoke(app, [command, "s", flag, str(path), "--storage", url])
