@@ -24,7 +24,7 @@ from automl.store import records, storage
 from automl.store.records import StudyRecord
 from automl.track import settings
 from automl.track.settings import Tracking
-from automl.track.trial import TRACKING, relay, warn
+from automl.track.trial import TRACKING, failure, relay, warn
 
 KERAS_MODEL = "models"  # the parent run's folder of kept models: models/trial-0007
 
@@ -81,7 +81,7 @@ def _parent_run(study: optuna.Study, url: str, tracking: Tracking) -> Tracking:
     try:
         experiment, run = mlflow_runs.begin_sweep(uri, record.name, params, tags)
     except Exception as exc:  # noqa: BLE001 - tracking never stops a sweep
-        warn(study, "mlflow", tracking.sweep, f"{type(exc).__name__}: {exc}")
+        warn(study, "mlflow", tracking.sweep, failure(exc, uri))
         return dataclasses.replace(tracking, mlflow=None)
     return dataclasses.replace(tracking, experiment_id=experiment, parent_run_id=run)
 
@@ -125,19 +125,20 @@ def end(
         study = storage.load_study(name, storage.open_storage(url), url)
         record = records.read_study(study, url)
     except Exception as exc:  # noqa: BLE001 - the sweep's own error is reported elsewhere
-        warn(None, "mlflow" if tracking.mlflow else "tensorboard", tracking.sweep, str(exc))
+        warn(None, "mlflow" if tracking.mlflow else "tensorboard", tracking.sweep, failure(exc))
         return
     relay(study, tracking.sweep)
     if tracking.mlflow and tracking.parent_run_id:
         try:
             _end_mlflow(record, tracking, status, report, load_model)
         except Exception as exc:  # noqa: BLE001 - tracking never stops a sweep
-            warn(study, "mlflow", tracking.sweep, f"{type(exc).__name__}: {exc}")
+            where = settings.worker_uri(str(tracking.mlflow))
+            warn(study, "mlflow", tracking.sweep, failure(exc, where))
     if tracking.tensorboard:
         try:
             _end_tensorboard(record, str(tracking.tensorboard))
         except Exception as exc:  # noqa: BLE001 - tracking never stops a sweep
-            warn(study, "tensorboard", tracking.sweep, f"{type(exc).__name__}: {exc}")
+            warn(study, "tensorboard", tracking.sweep, failure(exc))
 
 
 def results(record: StudyRecord) -> dict[str, float]:

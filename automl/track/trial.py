@@ -38,6 +38,18 @@ def stored(study: optuna.Study) -> Tracking:
         return Tracking()
 
 
+_UNREACHABLE = ("Max retries exceeded", "NewConnectionError", "Connection refused", "timed out")
+
+
+def failure(exc: BaseException, where: str = "") -> str:
+    """What went wrong, short: a server that cannot be reached says so, not its traceback."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if any(s in text for s in _UNREACHABLE):
+        return f"cannot reach {mask(where)}" if where else "cannot reach the server"
+    text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def warn(study: optuna.Study | None, tracker: str, sweep: str, why: str) -> None:
     """One warning line per sweep and tracker, however many workers meet the problem.
 
@@ -107,7 +119,8 @@ class TrialTracker:
             warn(self.study, tracker, self.tracking.sweep, settings.missing(tracker))
         except Exception as exc:  # noqa: BLE001 - tracking never costs a trial
             self._drop(tracker)
-            warn(self.study, tracker, self.tracking.sweep, f"{type(exc).__name__}: {exc}")
+            where = self.uri if tracker == "mlflow" else str(self.tracking.tensorboard)
+            warn(self.study, tracker, self.tracking.sweep, failure(exc, where))
 
     def _drop(self, tracker: str) -> None:
         if tracker == "mlflow":
