@@ -55,6 +55,8 @@ def snapshot(name: str, url: str) -> Snapshot:
         {
             "trial": t.number,
             "worker": t.worker or "-",
+            "device": t.placement.get("device") or "-",
+            "ray_node": t.placement.get("ray_node") or None,
             "epoch": t.epochs or 0,
             "max_epochs": max_epochs,
             "seconds": round(now - t.start.timestamp(), 1) if t.start else None,
@@ -109,11 +111,14 @@ def render(snap: Snapshot) -> Group:
         lines.append(Text("pruned: " + ", ".join(f"{k} {n}" for k, n in snap.stopped.items())))
     lines.append(Text(f"eta: {_duration(snap.eta_s)}" + (" (finished)" if snap.finished else "")))
     table = Table(title="running trials")
-    for col in ("trial", "worker", "epoch", "running for"):
-        table.add_column(col, no_wrap=col == "worker")
+    for col in ("trial", "worker", "device", "epoch", "running for"):
+        table.add_column(col, no_wrap=col in ("worker", "device"))
     for r in snap.running:
         epoch = f"{r['epoch']}/{r['max_epochs']}" if r["max_epochs"] else str(r["epoch"])
-        table.add_row(str(r["trial"]), Text(r["worker"]), epoch, _duration(r["seconds"]))
+        # A Ray node id is 56 hex digits; its first 8 tell nodes apart, as `ray status` does.
+        node = f" @ {r['ray_node'][:8]}" if r.get("ray_node") else ""
+        where = Text(r["device"] + node)
+        table.add_row(str(r["trial"]), Text(r["worker"]), where, epoch, _duration(r["seconds"]))
     return Group(*lines, table) if snap.running else Group(*lines)
 
 

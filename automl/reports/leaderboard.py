@@ -22,11 +22,14 @@ def leaderboard(record: StudyRecord) -> pd.DataFrame:
     failed and running ones by number.
 
     Columns: number, state, one per objective, other ``val_*`` metrics, ``test_*``
-    metrics, costs, fail_reason, model_saved, ``param_*``. A study automl did not make
+    metrics, costs, fail_reason, model_saved, where it ran (worker ``host:pid``, device,
+    and ray_node for a sweep on a Ray cluster), ``param_*``. A study automl did not make
     gets number, state, its values and params.
     """
     objectives = record.objectives
-    rows = [_row(t, record) for t in sorted(record.trials, key=lambda t: _order(t, record))]
+    on_ray = any(t.placement.get("ray_node") for t in record.trials)
+    ordered = sorted(record.trials, key=lambda t: _order(t, record))
+    rows = [_row(t, record, on_ray) for t in ordered]
     names = [o.metric for o in objectives]
     if not rows:
         extra = list(COST) if record.made_by_automl else []
@@ -40,7 +43,7 @@ def _order(t: TrialRecord, record: StudyRecord) -> tuple[Any, ...]:
     return (_STATE_ORDER.get(t.state, 5), t.number)
 
 
-def _row(t: TrialRecord, record: StudyRecord) -> dict[str, Any]:
+def _row(t: TrialRecord, record: StudyRecord, on_ray: bool = False) -> dict[str, Any]:
     row: dict[str, Any] = {"number": t.number, "state": t.state}
     for i, o in enumerate(record.objectives):
         row[o.metric] = t.values[i] if t.values and i < len(t.values) else t.metrics.get(o.metric)
@@ -54,5 +57,9 @@ def _row(t: TrialRecord, record: StudyRecord) -> dict[str, Any]:
             row[k] = t.metrics.get(k)
         row["fail_reason"] = t.fail_reason
         row["model_saved"] = t.has_model
+        row["worker"] = t.worker
+        row["device"] = t.placement.get("device", "")
+        if on_ray:
+            row["ray_node"] = t.placement.get("ray_node", "")
     row.update({f"param_{k}": v for k, v in t.params.items()})
     return row

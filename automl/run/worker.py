@@ -6,6 +6,7 @@ loop goes on; only a broken sweep (bad data, bad spec) stops it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -27,12 +28,13 @@ from automl.errors import (
     TrialStopped,
     UntrustedCodeError,
 )
-from automl.run import budget
+from automl.run import budget, capture
 from automl.search.suggest import suggest
-from automl.store import records, retry, storage
+from automl.store import placement, records, retry, storage
 from automl.store.records import TrialRecord
 from automl.study import kept_models
 from automl.study.context import Context
+from automl.track.trial import TrackedRecorder, TrialTracker
 
 log = logging.getLogger("automl")
 WAIT_S = 1.0  # poll interval of a worker waiting for trials held by other workers
@@ -64,9 +66,14 @@ def work(
     limits: Limits | None = None,
     *,
     on_trial: Callable[[TrialRecord], None] | None = None,
+    logs: bool = False,
+    where: dict[str, str] | None = None,
 ) -> str:
     """Ask, train, tell until the study's budget is spent or a limit is reached.
 
+    With ``logs``, each trial's stdout and stderr go to its log (:mod:`automl.run.capture`).
+    ``where``: the placement each trial records (:mod:`automl.store.placement`); by
+    default the device that ``CUDA_VISIBLE_DEVICES`` gives.
     Returns why it stopped: ``budget``, ``deadline``, ``max_trials``, ``memory`` or ``oom``.
     """
     limits = limits or Limits()
@@ -79,10 +86,15 @@ def work(
         # Only after a trial: a bound below a fresh worker's size must not stop every worker.
         if limits.max_memory_mb is not None and ran and _rss_mb() > limits.max_memory_mb:
             return "memory"
-        trial = claim(ctx, limits.deadline)
+        trial = claim(ctx, limits.deadline, where)
         if trial is None:
             return "budget"
-        with storage.heartbeat(ctx.study, trial):
+        output = (
+            capture.trial_output(ctx.url, ctx.study.study_name, trial.number)
+            if logs
+            else contextlib.nullcontext()
+        )
+        with storage.heartbeat(ctx.study, trial), output:
             outcome = run_trial(ctx, trial)
         ran += 1
         if on_trial is not None:
@@ -91,7 +103,9 @@ def work(
             return "oom"  # a fresh process gets back memory a framework may not free
 
 
-def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
+def claim(
+    ctx: Context, deadline: float | None = None, where: dict[str, str] | None = None
+) -> optuna.Trial | None:
     """A new trial, or None once counted trials meet the study's target.
 
     While the rest of the budget is held by trials running elsewhere, wait: one of them
@@ -106,6 +120,9 @@ def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
             if target is None or budget.used(trials) < target:
                 trial = ctx.study.ask()
                 trial.set_user_attr(records.WORKER, worker_id())
+                place = where if where is not None else _device()
+                if place:
+                    trial.set_user_attr(placement.KEY, place)
                 storage.first_beat(ctx.study, trial)
                 return trial
             if budget.done(trials) >= target:
@@ -115,6 +132,11 @@ def claim(ctx: Context, deadline: float | None = None) -> optuna.Trial | None:
         time.sleep(WAIT_S)
 
 
+def _device() -> dict[str, str]:
+    seen = placement.device()
+    return {"device": seen} if seen else {}
+
+
 def _rss_mb() -> float:
     import psutil
 
@@ -122,7 +144,19 @@ def _rss_mb() -> float:
 
 
 def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
-    """Train one candidate and tell the study how it ended."""
+    """Train one candidate and tell the study how it ended (and its trackers)."""
+    tracker = TrialTracker(ctx.study, trial.number, worker_id())
+    try:
+        outcome = _run_trial(ctx, trial, tracker)
+    except BaseException as exc:
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else errors.ERROR
+        tracker.end(TrialRecord(trial.number, "FAIL", None, dict(trial.params), fail_reason=why))
+        raise
+    tracker.end(outcome)
+    return outcome
+
+
+def _run_trial(ctx: Context, trial: optuna.Trial, tracker: TrialTracker) -> TrialRecord:
     import keras
 
     start = time.perf_counter()
@@ -131,7 +165,7 @@ def run_trial(ctx: Context, trial: optuna.Trial) -> TrialRecord:
         hp = suggest(trial, ctx.spec) if ctx.spec.model.family else {}  # build: hp in code
         keras.backend.clear_session()
         keras.utils.set_random_seed(_seed(ctx, trial.number))
-        model, fit, metrics = _train(ctx, trial, hp)
+        model, fit, metrics = _train(ctx, trial, hp, tracker)
         history = fit.history
         values = [_objective_value(o.metric, fit.val_metrics, metrics) for o in ctx.objectives]
     except KeyboardInterrupt:
@@ -186,6 +220,7 @@ def _failed(ctx: Context, trial: optuna.Trial, start: float, exc: Exception) -> 
     if isinstance(exc, TrialFailed):
         return _end(ctx, trial, TrialState.FAIL, start, history, exc.reason, exc.detail)
     log.debug("trial %d failed:\n%s", trial.number, traceback.format_exc())
+    capture.note_failure()
     detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     reason = errors.reason_of(exc)
     return _end(ctx, trial, TrialState.FAIL, start, history, reason, detail[:500])
@@ -229,13 +264,13 @@ def _seed(ctx: Context, number: int) -> int:
 
 
 def _train(
-    ctx: Context, trial: optuna.Trial, hp: dict[str, Any]
+    ctx: Context, trial: optuna.Trial, hp: dict[str, Any], tracker: TrialTracker
 ) -> tuple[Any, Any, dict[str, Any]]:
     from automl.training import fit as training
     from automl.training import folds
 
     # Multi-objective studies cannot be pruned: their epochs are recorded, never reported.
-    reporter = records.EpochRecorder(trial, prune=len(ctx.objectives) == 1)
+    reporter = TrackedRecorder(trial, prune=len(ctx.objectives) == 1, tracker=tracker)
     objective = ctx.objectives[0]
     if ctx.spec.model.build is not None:  # the user's own model code
         from automl.usercode.train import train as train_user_code

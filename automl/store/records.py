@@ -20,7 +20,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.options import DEFAULTS
 from automl.ranking import Objective, default_objectives
+from automl.store.logs import StudyLogs, study_logs
 from automl.store.models import safe_id
+from automl.store.placement import read_placement
 from automl.store.redact import scrub
 
 # Study attributes.
@@ -46,6 +48,9 @@ ENSEMBLE = "ensemble"  # {candidates, members (trial numbers, repeats), val_loss
 # {trial, artifact_id, sha256, epochs, samples, test}: the best refitted on train+val
 REFIT = "refit"
 MAX_RETRIES = "max_retries"
+# {name: {"validation": {metric: v}, "test": {metric: v}, "seconds": s}}: the simple models
+# fitted once per study (automl.study.baselines)
+BASELINES = "baselines"
 # Trial attributes.
 METRICS = "metrics"  # validation metrics and costs: epochs, duration_s, params_count...
 HISTORY = "history"  # per-epoch Keras logs
@@ -81,6 +86,7 @@ class TrialRecord:
     curve: list[float] = field(default_factory=list, repr=False)  # first objective per epoch
     test: dict[str, float] = field(default_factory=dict)
     worker: str = ""
+    placement: dict[str, str] = field(default_factory=dict)  # see store/placement.py
     artifact_id: str | None = None
     has_model: bool = False
     model_sha256: str | None = None
@@ -126,6 +132,7 @@ class TrialRecord:
                 str(k): float(v) for k, v in (tests.get(str(t.number)) or {}).items() if finite(v)
             },
             worker=str(a.get(WORKER) or ""),
+            placement=read_placement(a),
             artifact_id=str(artifact) if artifact else None,
             has_model=safe_id(artifact) and (saved is None or str(artifact) in saved),
             model_sha256=str(a[MODEL_SHA256]) if a.get(MODEL_SHA256) else None,
@@ -166,11 +173,13 @@ class StudyRecord:
     best_eval: dict[str, Any] | None = field(default=None, repr=False)
     ensemble: dict[str, Any] | None = field(default=None, repr=False)
     refit: dict[str, Any] | None = field(default=None, repr=False)
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     tokenizer_artifact: str | None = None
     split_artifact: str | None = None
     target_trials: int | None = None
     max_retries: int = DEFAULTS.max_retries
     study: optuna.Study | None = field(default=None, repr=False, compare=False)
+    logs: StudyLogs | None = field(default=None, repr=False, compare=False)  # read with models
 
     @property
     def directions(self) -> list[str]:
@@ -219,7 +228,8 @@ def read_study(study: optuna.Study, url: str, *, models: bool = True) -> StudyRe
     Args:
         study: the loaded Optuna study.
         url: its storage URL (masked in the record; locates the artifact store).
-        models: check which saved models still exist (``has_model``).
+        models: check which saved models still exist (``has_model``), and which trials
+            kept a log (``logs``: the tails of failed trials' logs too).
     """
     from automl.store import storage
 
@@ -233,6 +243,7 @@ def read_study(study: optuna.Study, url: str, *, models: bool = True) -> StudyRe
         saved = {i for i in ids if storage.has(store, i)}
     tests = tests_of(attrs)
     metric = objectives[0].metric
+    failed = [t.number for t in frozen if t.state == TrialState.FAIL]
     return StudyRecord(
         name=study.study_name,
         storage=storage.mask(url),
@@ -245,15 +256,52 @@ def read_study(study: optuna.Study, url: str, *, models: bool = True) -> StudyRe
         data=dict(attrs.get(DATA) or {}),
         created=attrs.get(CREATED),
         test_metrics=dict(tests),
-        best_eval=attrs.get(BEST_EVAL),
+        best_eval=best_eval_of(attrs, url),
         ensemble=attrs.get(ENSEMBLE),
         refit=attrs.get(REFIT),
+        baselines=dict(b) if isinstance(b := attrs.get(BASELINES), dict) else {},
         tokenizer_artifact=attrs.get(TOKENIZER),
         split_artifact=attrs.get(SPLIT),
         target_trials=attrs.get(TARGET_TRIALS),
         max_retries=int(attrs.get(MAX_RETRIES, DEFAULTS.max_retries)),
         study=study,
+        logs=study_logs(url, study.study_name, failed) if models else None,
     )
+
+
+def store_best_eval(study: optuna.Study, store: Any, info: dict[str, Any]) -> None:
+    """Store what a report shows of the best model as a JSON artifact; the study attribute
+    keeps only its trial and the artifact's id (confusion matrices and residuals can be big)."""
+    import io
+    import json
+    import time
+
+    from automl.store import storage
+
+    aid = f"best-eval-{storage.study_id(study)}-{info.get('trial')}-{int(time.time() * 1000)}.json"
+    store.write(aid, io.BytesIO(json.dumps(info).encode("utf-8")))
+    old = study.user_attrs.get(BEST_EVAL)
+    study.set_user_attr(BEST_EVAL, {"trial": info.get("trial"), "artifact": aid})
+    if isinstance(old, dict) and safe_id(old.get("artifact")):
+        storage.remove(store, str(old["artifact"]))
+
+
+def best_eval_of(attrs: dict[str, Any], url: str) -> dict[str, Any] | None:
+    """The best model's report data: from its artifact, or inline (studies made before)."""
+    import json
+
+    from automl.store import storage
+
+    value = attrs.get(BEST_EVAL)
+    if not isinstance(value, dict) or "artifact" not in value:
+        return value if isinstance(value, dict) else None
+    aid = value.get("artifact")
+    store = storage.artifact_store(url, create=False)
+    if not safe_id(aid) or not storage.has(store, str(aid)):
+        return None
+    with store.open_reader(str(aid)) as f:
+        found = json.loads(f.read().decode("utf-8"))
+    return found if isinstance(found, dict) else None
 
 
 def tests_of(attrs: dict[str, Any]) -> dict[str, dict[str, float]]:
