@@ -32,8 +32,11 @@ EXTRAS = {
     "torch": "torch",
     "jax": "jax",
     "gp": "torch",
-    "mlflow": "mlflow-skinny",
+    "mlflow": "mlflow",
     "tensorboard": "tensorboard",
+    "ray": "ray[client]",
+    "grpc": "grpcio protobuf",  # grpc:// storages (automl serve-storage)
+    "s3": "boto3",  # s3:// artifacts
 }
 
 
@@ -93,6 +96,12 @@ class DataError(AutoMLError):
 
 class StorageError(AutoMLError):
     """The study storage cannot be reached or opened."""
+
+    exit_code = 3
+
+
+class ClusterError(AutoMLError):
+    """The Ray cluster of ``--ray`` cannot be reached, or cannot run automl's trials."""
 
     exit_code = 3
 

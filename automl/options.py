@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from automl.errors import AutoMLError
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -19,6 +21,8 @@ class RunOptions:
         max_retries: times a trial lost to a crash or an interrupt is tried again.
         in_process: run trials in the calling process (no workers, no recycling).
         report_every: refresh the report after every this many trials (0: at the end).
+        ray: run the trials on this Ray cluster (an address as ``ray.init`` takes it:
+            ``auto``, ``HOST:PORT``, ``ray://HOST:10001``); None: on this machine.
     """
 
     gpus: str = "auto"
@@ -29,6 +33,21 @@ class RunOptions:
     max_retries: int = 2
     in_process: bool = False
     report_every: int = 10
+    ray: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.ray is None:
+            return
+        if not self.ray.strip():
+            raise AutoMLError(
+                "--ray: give the cluster's address: auto, HOST:PORT or ray://HOST:PORT"
+            )
+        if self.in_process:
+            raise AutoMLError("--ray and --in-process cannot be combined")
+        if self.gpus.strip().lower() not in ("auto", "none", "cpu"):
+            raise AutoMLError(
+                f"--gpus: with --ray, auto or none (Ray hands out the GPUs); got {self.gpus!r}"
+            )
 
 
 DEFAULTS = RunOptions()

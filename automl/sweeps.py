@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from automl.api import Sweep
 from automl.errors import AutoMLError, SpecError
 from automl.options import DEFAULTS, TRIALS, RunOptions
 from automl.reports import write_report
-from automl.run import conductor
+from automl.run import conductor, progress
 from automl.run.devices import plan
 from automl.search.catalog import load_spec
 from automl.search.overrides import apply as apply_overrides
@@ -30,6 +30,7 @@ from automl.store import records
 from automl.store.records import TrialRecord
 from automl.store.storage import check_new, free_name, open_storage, storage_url
 from automl.study.create import create
+from automl.track import sweep as track_sweep
 from automl.usercode.spec import is_user_code, spec_for
 
 log = logging.getLogger("automl")
@@ -50,6 +51,7 @@ def tune(
     resume: bool = False,
     on_trial: Callable[[TrialRecord], None] | None = None,
     on_start: Callable[[str], None] | None = None,
+    verbose: int | bool = progress.BAR,
     gpus: str = DEFAULTS.gpus,
     trials_per_gpu: int = DEFAULTS.trials_per_gpu,
     workers: int | None = DEFAULTS.workers,
@@ -59,6 +61,8 @@ def tune(
     in_process: bool = DEFAULTS.in_process,
     report: bool | str | Path = False,
     report_every: int = DEFAULTS.report_every,
+    track: str | Iterable[str] | None = None,
+    ray: str | None = None,
 ) -> Sweep:
     """Run a sweep and return it.
 
@@ -79,10 +83,19 @@ def tune(
         resume: continue the existing study; trial numbers go on.
         on_trial: called after every trial with its :class:`~automl.store.records.TrialRecord`.
         on_start: called with the study name once the study is ready, before any trial.
+        verbose: 1 (default): a progress bar in a terminal or a notebook (each running
+            trial's epoch under it), else one line per finished trial (state, value, best
+            so far, time, main parameters); 2: a line per trial with every parameter and
+            the failure's detail; 0: nothing. A trial's own output is in its log
+            (``automl logs``), not here.
         report: write an HTML report when the sweep ends: True for
             ``reports/<study>.html``, or a path.
         gpus, trials_per_gpu, workers, max_trials_per_worker, max_memory_mb, max_retries,
         in_process, report_every: see :class:`~automl.options.RunOptions`.
+        ray: run the trials on this Ray cluster: ``"auto"``, ``"HOST:PORT"`` or
+            ``"ray://HOST:10001"`` (docs/scaling.md).
+        track: where to track this sweep's trials: ``"mlflow"`` (``MLFLOW_TRACKING_URI``),
+            ``"mlflow=URI"``, ``"tensorboard=DIR"``, or a list of them (docs/tracking.md).
     """
     opts = RunOptions(
         gpus=gpus,
@@ -93,8 +106,10 @@ def tune(
         max_retries=max_retries,
         in_process=in_process,
         report_every=report_every,
+        ray=ray,
     )
     plan(gpus, trials_per_gpu, workers)  # a bad --gpus fails before any study is made
+    tracking = track_sweep.check(track)  # so does a bad --track
     url = storage_url(storage)
     early: dict[int, Any] = {}  # workers started while the study is made
     if resume:
@@ -114,22 +129,64 @@ def tune(
         name, early = _new_study(
             spec, study, url, seed, lambda n, c: conductor.prestart(n, url, opts, timeout, c)
         )
+    shown = progress.display(verbose, trials)
+    on_trial, on_start = _showing(shown, url, on_trial, on_start)
     if report:
         on_trial = _reporting(name, url, report, report_every, on_trial)
-    conductor.run(
-        name,
-        url,
-        trials=trials,
-        timeout=timeout,
-        on_trial=on_trial,
-        on_start=on_start,
-        options=opts,
-        early=early,
-    )
+    tracking = _begin_tracking(name, url, tracking, early)
+    on_trial = track_sweep.relaying(name, url, tracking, on_trial)  # workers' warnings
+    try:
+        with shown:
+            conductor.run(
+                name,
+                url,
+                trials=trials,
+                timeout=timeout,
+                on_trial=on_trial,
+                on_start=on_start,
+                options=opts,
+                early=early,
+            )
+    except BaseException as exc:
+        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+        track_sweep.end(name, url, tracking, status=status)
+        raise
     sweep = Sweep(name, url)
-    if report:
-        _write_report(sweep, report)
+    path = _write_report(sweep, report) if report else None
+    track_sweep.end(name, url, tracking, report=path, load_model=sweep.model)
     return sweep
+
+
+def _begin_tracking(name: str, url: str, tracking: Any, early: dict[int, Any]) -> Any:
+    """The sweep's tracking stored with the study before any worker asks for a trial."""
+    try:
+        return track_sweep.begin(name, url, tracking)
+    except BaseException:
+        conductor.stop(early)
+        raise
+
+
+def _showing(
+    shown: progress.Display,
+    url: str,
+    on_trial: Callable[[TrialRecord], None] | None,
+    on_start: Callable[[str], None] | None,
+) -> tuple[Callable[[TrialRecord], None] | None, Callable[[str], None] | None]:
+    """``on_trial`` and ``on_start`` that also show the sweep's progress."""
+    if isinstance(shown, progress.Silent):
+        return on_trial, on_start
+
+    def trial_done(outcome: TrialRecord) -> None:
+        shown.update(outcome)
+        if on_trial is not None:
+            on_trial(outcome)
+
+    def started(name: str) -> None:
+        shown.start(name, Sweep(name, url).objectives[0], url)
+        if on_start is not None:
+            on_start(name)
+
+    return trial_done, started
 
 
 def _new_study(

@@ -66,6 +66,12 @@ def tune(
     in_process: bool = typer.Option(
         False, "--in-process", help="Train in this process (no workers; for debugging)."
     ),
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS",
+        help="Run the trials on a Ray cluster: auto, HOST:PORT or ray://HOST:10001.",
+    ),
     no_report: bool = typer.Option(False, "--no-report", help="Write no HTML report."),
     report_every: int = typer.Option(
         D.report_every,
@@ -77,17 +83,25 @@ def tune(
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="A line per trial with every parameter and fail detail."
     ),
+    track: list[str] = typer.Option(
+        [],
+        "--track",
+        metavar="TRACKER",
+        help="Log trials to mlflow (MLFLOW_TRACKING_URI), mlflow=URI or tensorboard=DIR "
+        "(repeatable).",
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="No per-trial output; at the end, one JSON summary on stdout."
     ),
 ) -> None:
     """Run a sweep: train, prune, keep the best models, evaluate them on the test split."""
     import automl
-    from automl.cli.trial_log import display
+    from automl.run.progress import display
     from automl.search.overrides import parse
 
     changes = parse(sets)
-    with display(out, trials, quiet=quiet or as_json, verbose=verbose) as progress:
+    level = 0 if quiet or as_json else 2 if verbose else 1
+    with display(level, trials, console=out) as progress:
         sweep = automl.tune(
             space,
             trials=trials,
@@ -100,16 +114,19 @@ def tune(
             overrides=changes,
             resume=resume,
             on_trial=progress.update,
-            on_start=lambda name: progress.start(name, automl.load(name, storage).objectives[0]),
+            on_start=lambda name: _started(progress, name, storage),
+            verbose=0,  # this command's own display, on its console
             gpus=gpus,
             trials_per_gpu=trials_per_gpu,
             workers=workers,
             max_trials_per_worker=max_trials_per_worker,
             max_memory_mb=max_memory_mb,
             max_retries=max_retries,
-            in_process=in_process or STATE["debug"],
+            in_process=in_process or (STATE["debug"] and not ray),
+            ray=ray,
             report=not no_report,
             report_every=report_every,
+            track=track,
         )
     report_path = None
     if not no_report:
@@ -124,6 +141,13 @@ def tune(
     _summary(sweep)
     if report_path is not None:
         out.print(f"report: {report_path}", soft_wrap=True)
+
+
+def _started(progress: Any, name: str, storage: str | None) -> None:
+    import automl
+
+    sweep = automl.load(name, storage)
+    progress.start(name, sweep.objectives[0], sweep.storage)
 
 
 def _summary(sweep: Any) -> None:

@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import AutoMLError
 from automl.options import DEFAULTS, RunOptions
-from automl.run import budget, parent_watch
+from automl.run import budget, parent_watch, ray_runner
 from automl.run.devices import Slot, plan
 from automl.store import records, storage
 from automl.store.records import TrialRecord
@@ -68,6 +68,9 @@ def run(
         stop(early or {})
         raise
     deadline = time.time() + timeout if timeout is not None else None
+    if opts.ray:  # a Ray cluster places the workers
+        ray_runner.run(name, url, study, opts, deadline, on_trial, on_start)
+        return
     if opts.in_process:
         _run_here(name, url, deadline, on_trial, on_start)
         return
@@ -97,7 +100,9 @@ def prestart(
     They wait for the study that carries ``creator`` (see :mod:`automl.study.create`): when
     another sweep made a study of that name first, they never join it.
     """
-    if opts.in_process:
+    if opts.ray:  # a cluster out of reach fails before the study is made
+        ray_runner.connect(opts.ray)
+    if opts.in_process or opts.ray:
         return {}
     slots = plan(opts.gpus, opts.trials_per_gpu, opts.workers)
     deadline = time.time() + timeout if timeout is not None else None
