@@ -26,7 +26,8 @@ from automl.store import signing
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.artifacts import FileSystemArtifactStore
+
+    from automl.store.artifacts import ArtifactStore
 
 # What automl and Optuna name artifacts: one plain file name, no path, no leading dot.
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
@@ -41,7 +42,7 @@ def safe_id(artifact_id: object) -> bool:
 
 
 def save(
-    store: FileSystemArtifactStore, owner: optuna.Study | optuna.Trial, model: Any, name: str
+    store: ArtifactStore, owner: optuna.Study | optuna.Trial, model: Any, name: str
 ) -> tuple[str, str]:
     """Save a model as an artifact of a trial (or a study: a refit): its id and SHA-256."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,15 +58,13 @@ def save(
         return str(aid), digest
 
 
-def load(store: FileSystemArtifactStore, artifact_id: str, digest: str | None = None) -> Any:
+def load(store: ArtifactStore, artifact_id: str, digest: str | None = None) -> Any:
     """The saved model, checked (see :func:`checked_copy`) and loaded in safe mode."""
     with tempfile.TemporaryDirectory() as tmp:
         return checked_copy(store, artifact_id, Path(tmp) / "model.keras", digest)
 
 
-def checked_copy(
-    store: FileSystemArtifactStore, artifact_id: str, path: Path, digest: str | None
-) -> Any:
+def checked_copy(store: ArtifactStore, artifact_id: str, path: Path, digest: str | None) -> Any:
     """Copy a saved model to ``path``, check it, and return it loaded (safe mode).
 
     Raises:
@@ -97,7 +96,7 @@ def checked_copy(
 
 
 def export(
-    store: FileSystemArtifactStore,
+    store: ArtifactStore,
     artifact_id: str,
     dest: str | Path,
     digest: str | None,

@@ -6,7 +6,9 @@ base class, a Redis backend's client), so that an Optuna upgrade changes one fil
 The default storage is an Optuna journal file in ``./automl_studies/``: embedded, no server,
 and safe for several local processes at once (appends under a file lock), which SQLite is
 not. Any Optuna storage URL works too: ``postgresql://``, ``mysql://``, ``sqlite:///``,
-``redis://`` (journal on Redis), or a path to a ``.log`` / ``.journal`` file.
+``redis://`` (journal on Redis), ``grpc://HOST:PORT`` (a storage served by ``automl
+serve-storage``: see :mod:`automl.store.proxy`), or a path to a ``.log`` / ``.journal`` file.
+Models go to the artifact store (:mod:`automl.store.artifacts`): a folder or a bucket.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import StorageError, StudyExistsError, StudyNotFoundError
-from automl.store import journal_repair, models
+from automl.store import artifacts, journal_repair, models, proxy
+from automl.store.artifacts import ArtifactStore
 from automl.store.redact import mask, remember, scrub
 
 DEFAULT_DIR = "automl_studies"
@@ -68,10 +70,12 @@ def open_storage(url: str | None = None) -> optuna.storages.BaseStorage:
             backend = JournalRedisBackend(url)
             backend._redis.ping()  # fail now, with a clear message, when it is unreachable
             return optuna.storages.JournalStorage(backend)
+        if scheme == proxy.SCHEME:
+            return proxy.connect(url)
         if scheme and scheme != "file":
             raise StorageError(
                 f"--storage: unknown storage URL scheme {scheme!r} in {mask(url)}; valid: "
-                "a journal file path, sqlite:///, postgresql://, mysql://, redis://"
+                "a journal file path, sqlite:///, postgresql://, mysql://, redis://, grpc://"
             )
         return _journal_file(url.removeprefix("file://"))
     except StorageError:
@@ -90,6 +94,7 @@ DRIVER_EXTRAS = {
     "mysql": ("mysql", "mysql+pymysql://"),
     "mariadb": ("mysql", "mysql+pymysql://"),
     "redis": ("redis", "redis://"),
+    "grpc": ("grpc", "grpc://HOST:PORT"),
 }
 
 
@@ -142,27 +147,35 @@ def _journal_file(path: str) -> optuna.storages.BaseStorage:
     return optuna.storages.JournalStorage(JournalFileBackend(str(p), lock_obj=lock))
 
 
-def artifact_dir(url: str | None = None) -> Path:
-    """Where trained models go: beside a file storage, else ``$AUTOML_ARTIFACTS``."""
+def artifact_location(url: str | None = None) -> str:
+    """Where trained models go: ``$AUTOML_ARTIFACTS`` (a folder or ``s3://bucket/prefix``),
+    else beside a journal file or SQLite database, else ``./automl_studies/artifacts``."""
     env = os.environ.get(ENV_ARTIFACTS)
     if env:
-        return Path(env)
+        return env
     url = storage_url(url)
     scheme = _scheme(url)
     if not scheme or scheme == "file":
         p = Path(url.removeprefix("file://")).expanduser()
-        return (p if p.is_dir() else p.parent) / "artifacts"
+        return str((p if p.is_dir() else p.parent) / "artifacts")
     if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).expanduser().parent / "artifacts"
-    return Path(DEFAULT_DIR) / "artifacts"
+        return str(Path(url.removeprefix("sqlite:///")).expanduser().parent / "artifacts")
+    return str(Path(DEFAULT_DIR) / "artifacts")
 
 
-def artifact_store(url: str | None = None, create: bool = True) -> FileSystemArtifactStore:
-    """The artifact store of a storage URL; ``create=False`` for read-only use."""
-    path = artifact_dir(url)
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return FileSystemArtifactStore(str(path))
+def artifact_dir(url: str | None = None) -> Path:
+    """The folder of the artifacts, where this machine's workers also keep their locks;
+    when models go to a bucket, a local folder for those locks (see ``artifacts.lock_dir``)."""
+    location = artifact_location(url)
+    if artifacts.remote(location):
+        return artifacts.lock_dir()
+    return Path(location.removeprefix("file://"))
+
+
+def artifact_store(url: str | None = None, create: bool = True) -> ArtifactStore:
+    """The artifact store of a storage URL (a folder or a bucket); ``create=False`` for
+    read-only use."""
+    return artifacts.open_store(artifact_location(url), create)
 
 
 def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
@@ -224,35 +237,29 @@ def study_system_attrs(study: optuna.Study) -> dict[str, Any]:
 # Artifacts: saved models, splits, tokenizers -----------------------------------------------
 
 
-def has(store: FileSystemArtifactStore, artifact_id: str | None) -> bool:
+def has(store: ArtifactStore, artifact_id: str | None) -> bool:
     """Whether the artifact exists; an id that is no plain file name never does."""
-    if not models.safe_id(artifact_id):
-        return False
-    try:
-        store.open_reader(str(artifact_id)).close()
-    except (ArtifactNotFound, FileNotFoundError):
-        return False
-    return True
+    return models.safe_id(artifact_id) and artifacts.exists(store, str(artifact_id))
 
 
-def remove(store: FileSystemArtifactStore, artifact_id: str) -> None:
+def remove(store: ArtifactStore, artifact_id: str) -> None:
     """Remove quietly: another worker may have removed it first."""
     with contextlib.suppress(ArtifactNotFound, FileNotFoundError):
         store.remove(artifact_id)
 
 
-def load_model(store: FileSystemArtifactStore, artifact_id: str, digest: str | None = None) -> Any:
+def load_model(store: ArtifactStore, artifact_id: str, digest: str | None = None) -> Any:
     """The saved ``.keras`` model, checked and loaded in Keras safe mode (see ``models``)."""
     return models.load(store, artifact_id, digest)
 
 
-def save_model(store: FileSystemArtifactStore, trial: optuna.Trial, model: Any) -> tuple[str, str]:
+def save_model(store: ArtifactStore, trial: optuna.Trial, model: Any) -> tuple[str, str]:
     """Save a trial's trained model as an artifact of the trial: its id and SHA-256."""
     return save_study_model(store, trial, model, f"trial-{trial.number}")
 
 
 def save_study_model(
-    store: FileSystemArtifactStore, study: optuna.Study | optuna.Trial, model: Any, name: str
+    store: ArtifactStore, study: optuna.Study | optuna.Trial, model: Any, name: str
 ) -> tuple[str, str]:
     """Save a model as an artifact of a study (a refit) or a trial: its id and SHA-256."""
     return models.save(store, study, model, name)

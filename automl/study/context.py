@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
 from automl.data import Splits, load_source, prepare, tabular
@@ -22,6 +21,7 @@ from automl.ranking import Objective
 from automl.search.spec import SweepSpec, validate_spec
 from automl.search.suggest import make_pruner, make_sampler
 from automl.store import records, storage
+from automl.store.artifacts import ArtifactStore
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Context:
     task: str
     objectives: list[Objective]
     splits: Splits
-    store: FileSystemArtifactStore
+    store: ArtifactStore
     url: str
     lock_dir: Path
 
@@ -113,7 +113,7 @@ def _load_splits(study: optuna.Study, spec: SweepSpec, url: str) -> Splits:
     except (ArtifactNotFound, FileNotFoundError):
         raise DataError(
             f"study {study.study_name!r}: its data split {split_id!r} is not in the artifact "
-            f"folder {storage.artifact_dir(url)}; on another machine, point AUTOML_ARTIFACTS "
+            f"store {storage.artifact_location(url)}; on another machine, point AUTOML_ARTIFACTS "
             "at the folder the study was created with (a shared one)"
         ) from None
     return prepare(raw, split)

@@ -23,9 +23,8 @@ from automl.search.spec import SweepSpec, check_objectives
 from automl.store import records, storage
 
 if TYPE_CHECKING:
-    from optuna.artifacts import FileSystemArtifactStore
-
     from automl.data.raw import RawData
+    from automl.store.artifacts import ArtifactStore
 
 
 def create(
@@ -131,7 +130,7 @@ def _fill(
 
 
 def _store_tokenizer(
-    store: FileSystemArtifactStore, split_id: str, raw: RawData, split: dict[str, Any]
+    store: ArtifactStore, split_id: str, raw: RawData, split: dict[str, Any]
 ) -> str:
     """Save the train-split tokenizer beside the split: users need it to encode new text."""
     import json
@@ -145,7 +144,7 @@ def _store_tokenizer(
 
 
 def _store_vocabulary(
-    store: FileSystemArtifactStore, split_id: str, raw: RawData, split: dict[str, Any]
+    store: ArtifactStore, split_id: str, raw: RawData, split: dict[str, Any]
 ) -> str:
     """Save the user and item id vocabularies: a model's embeddings are indexed by them."""
     import json

@@ -26,7 +26,7 @@ from automl.search.spec import SweepSpec, validate_spec
 from automl.store import signing, storage
 
 if TYPE_CHECKING:
-    from optuna.artifacts import FileSystemArtifactStore
+    from automl.store.artifacts import ArtifactStore
 
 
 def is_user_code(space: Any) -> bool:
@@ -92,7 +92,7 @@ def spec_for(
 
 
 def _data_section(
-    data: Any, target: str | None, split: Any, store: FileSystemArtifactStore
+    data: Any, target: str | None, split: Any, store: ArtifactStore
 ) -> dict[str, Any]:
     if isinstance(data, str | Path):
         source = Path(str(data)).expanduser()
@@ -114,14 +114,14 @@ def _data_section(
     )
 
 
-def _write(store: FileSystemArtifactStore, kind: str, suffix: str, blob: bytes) -> str:
+def _write(store: ArtifactStore, kind: str, suffix: str, blob: bytes) -> str:
     aid = f"{kind}-{uuid.uuid4().hex}{suffix}"
     store.write(aid, io.BytesIO(blob))
     return aid
 
 
 def _pickle(
-    build: Any, store: FileSystemArtifactStore, fit_kwargs: dict[str, Any], callbacks: list[Any]
+    build: Any, store: ArtifactStore, fit_kwargs: dict[str, Any], callbacks: list[Any]
 ) -> tuple[str, str]:
     """Store the build by value (its own module too, unless it is installed): id, SHA-256."""
     import cloudpickle

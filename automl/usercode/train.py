@@ -19,17 +19,18 @@ import keras
 from automl.errors import SpecError, TrialFailed, UserCodeError
 from automl.ranking import Objective
 from automl.search.code_ref import PICKLED
+from automl.track.callbacks import per_trial
 from automl.training import fit as training
 from automl.usercode.build import UserBuild, call_build, fit_override, load_build
 from automl.usercode.trust import verified_source
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.artifacts import FileSystemArtifactStore
 
     from automl.data import Splits
     from automl.data.raw import RawData
     from automl.search.spec import SweepSpec
+    from automl.store.artifacts import ArtifactStore
 
 # fit() keywords automl sets itself; a search() that passes them has them moved elsewhere.
 OWN_FIT_KEYS = ("x", "y", "validation_data", "validation_split", "epochs")
@@ -47,7 +48,7 @@ class UserCode:
 _LOADED: dict[tuple[str, ...], UserCode] = {}
 
 
-def load_code(spec: SweepSpec, store: FileSystemArtifactStore, study: str = "") -> UserCode:
+def load_code(spec: SweepSpec, store: ArtifactStore, study: str = "") -> UserCode:
     """The spec's build, imported (a file or module) or unpickled (given from Python) once.
 
     Nothing is imported or unpickled before the spec's seal is verified: the bytes that
@@ -88,9 +89,7 @@ def _unpickle(ref: str, blob: bytes) -> UserCode:
     )
 
 
-def check_build(
-    spec: SweepSpec, raw: RawData, split: dict[str, Any], store: FileSystemArtifactStore
-) -> None:
+def check_build(spec: SweepSpec, raw: RawData, split: dict[str, Any], store: ArtifactStore) -> None:
     """A dry build before the study starts: code that cannot work fails in one line.
 
     Raises:
@@ -132,7 +131,7 @@ def train(
     trial: optuna.Trial,
     objective: Objective,
     reporter: training.Reporter | None,
-    store: FileSystemArtifactStore,
+    store: ArtifactStore,
 ) -> tuple[keras.Model, training.FitResult]:
     """Build, compile when needed and fit one trial of a build-function study.
 
@@ -161,6 +160,8 @@ def train(
         spare_learners=True,
     )
     kwargs = _fit_kwargs(spec, data, code, tracker, objective)
+    # A TensorBoard callback writes each trial to a folder of its own, as in KerasTuner.
+    kwargs["callbacks"] = per_trial(kwargs["callbacks"], trial.number, dict(trial.params))
     if custom_fit is None:
         kwargs.setdefault(
             "batch_size", int(hp.values.get("batch_size") or spec.training.batch_size)

@@ -18,12 +18,10 @@ from automl.search.code_ref import PICKLED, is_file_ref
 from automl.store import models, signing
 
 if TYPE_CHECKING:
-    from optuna.artifacts import FileSystemArtifactStore
+    from automl.store.artifacts import ArtifactStore
 
 
-def verified_source(
-    model: dict[str, Any], store: FileSystemArtifactStore, study: str = ""
-) -> bytes | None:
+def verified_source(model: dict[str, Any], store: ArtifactStore, study: str = "") -> bytes | None:
     """The verified bytes of a study's build: a file's source or a pickle (None: a module).
 
     Args:
@@ -69,7 +67,7 @@ def verified_source(
     return blob
 
 
-def _artifact(store: FileSystemArtifactStore, aid: str, refuse: Any) -> bytes:
+def _artifact(store: ArtifactStore, aid: str, refuse: Any) -> bytes:
     if not models.safe_id(aid):
         raise refuse(f"{aid!r} is not an artifact id")
     try:
