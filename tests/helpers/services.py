@@ -1,10 +1,12 @@
-"""Services that demand a password, started for a test and stopped after it.
+"""Services a test starts and stops: servers that demand a password, a storage proxy, S3.
 
 ``scram_postgres`` starts a throw-away PostgreSQL cluster (``initdb`` + ``pg_ctl`` as the
 ``postgres`` OS user) that accepts only scram-sha-256 passwords on a free 127.0.0.1 port;
 ``redis_with_password`` starts a ``redis-server --requirepass``. ``pg_role`` gives a role
-a password on a running server. Each calls :func:`tests.helpers.missing` when a piece is
-absent: the test skips, or fails under ``CI=true``.
+a password on a running server. ``storage_proxy`` serves a storage over gRPC with ``automl
+serve-storage``; ``s3_server`` starts an S3 server (moto) with an empty bucket. Each calls
+:func:`tests.helpers.missing` when a piece is absent: the test skips, or fails under
+``CI=true``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import missing
 
@@ -129,3 +132,62 @@ def redis_with_password(password: str) -> Iterator[int]:
             proc.kill()
             proc.wait(timeout=10)
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def storage_proxy(url: str, *env_extra: tuple[str, str]) -> Iterator[tuple[str, Any]]:
+    """``automl serve-storage`` in front of ``url`` on a free 127.0.0.1 port; yields its
+    ``grpc://127.0.0.1:PORT`` URL and the server process (stopped with Ctrl-C after)."""
+    import signal
+
+    from tests.helpers.processes import automl
+
+    proc = automl("serve-storage", "--storage", url, "--port", "0", env=dict(env_extra))
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "serving" not in line:
+        proc.kill()
+        raise AssertionError(f"serve-storage did not start: {line}{proc.stdout.read()}")
+    port = int(line.split("grpc://127.0.0.1:")[1].split()[0])
+    try:
+        yield f"grpc://127.0.0.1:{port}", proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def s3_server(bucket: str) -> Iterator[dict[str, str]]:
+    """An S3 server (moto's, in this process) on a free 127.0.0.1 port holding an empty
+    ``bucket``; yields the AWS settings a client (or a worker process) reaches it with."""
+    try:
+        import boto3
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        missing("an S3 server for tests needs moto[server] and boto3 (the test extra)")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        "AWS_ACCESS_KEY_ID": "automl-test",
+        "AWS_SECRET_ACCESS_KEY": "automl-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+    }
+    try:
+        client = boto3.client(
+            "s3",
+            endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        )
+        client.create_bucket(Bucket=bucket)
+        yield env
+    finally:
+        server.stop()
