@@ -125,6 +125,18 @@ class Sweep:
         """One row per trial, best first: params, metrics, test metrics, cost."""
         return leaderboard(self.record())
 
+    @property
+    def baselines(self) -> pd.DataFrame:
+        """The simple models fitted once on the same split when the sweep ended, to put
+        the best model's numbers in scale: one row per baseline (``majority`` or ``mean``,
+        ``logistic`` or ``ridge``, ``gradient_boosting`` for tables, ``biases`` for ratings,
+        ``popularity`` for implicit feedback) with the study's validation metrics,
+        ``test_*`` metrics and ``seconds``. Empty until the sweep's end evaluated it.
+        """
+        from automl.reports import baselines
+
+        return baselines.frame(self.record(models=False))
+
     # -- models --------------------------------------------------------------------------
     def best_model(self) -> keras.Model:
         """The best trial's trained model (its refit, with ``training.refit``)."""
@@ -173,6 +185,31 @@ class Sweep:
                     f"study {self.study_name!r} has {len(members)} kept models; asked for {k}"
                 )
         return members
+
+    def trial_log(self, trial_number: int, tail: int | None = None) -> str:
+        """What a trial's worker printed while the trial ran (stdout and stderr: the build
+        code's ``print()``, framework warnings, a failure's traceback), passwords scrubbed.
+
+        Args:
+            tail: only the last this many lines.
+
+        Raises:
+            AutoMLError: no such trial, or it kept no log (not started yet, or run in the
+                sweep's own process: ``in_process``).
+        """
+        from automl.store import logs
+
+        if trial_number not in {t.number for t in self.study.get_trials(deepcopy=False)}:
+            raise AutoMLError(f"study {self.study_name!r} has no trial {trial_number}")
+        text = logs.read(self.storage, self.study_name, trial_number)
+        if text is None:
+            raise AutoMLError(
+                f"trial {trial_number} of study {self.study_name!r} has no log: it has not "
+                "started, or it ran in the sweep's own process (--in-process)"
+            )
+        if tail is not None:
+            return "\n".join(logs.tail(text, tail))
+        return logs.shown(text)
 
     def model(self, trial_number: int) -> keras.Model:
         """The saved model of one trial (only kept trials have one)."""

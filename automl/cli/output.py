@@ -76,7 +76,10 @@ def spaces_table(spaces: list[tuple[str, str, str]]) -> Table:
 
 
 def best_doc(sweep: Any) -> dict[str, Any]:
-    """``automl best --json``: the best trial's parameters, validation and test metrics."""
+    """``automl best --json``: the best trial's parameters, validation and test metrics,
+    and the study's baselines."""
+    from automl.reports import baselines
+
     t = sweep.best_trial
     values = dict(zip((o.metric for o in sweep.objectives), t.values or [], strict=False))
     return {
@@ -87,7 +90,28 @@ def best_doc(sweep: Any) -> dict[str, Any]:
         "params_count": None if t.params_count is None else int(t.params_count),
         "latency_ms": t.latency_ms,
         "params": dict(t.params),
+        "baselines": baselines.entries(sweep.record(models=False)),
     }
+
+
+def baseline_lines(record: Any) -> list[str]:
+    """``automl best``: each baseline's first objective and headline test metric."""
+    from automl.reports import baselines
+
+    found = baselines.entries(record)
+    if not found:
+        return []
+    metric = record.objectives[0].metric
+    test = baselines.headline(record)
+    lines = ["  baselines (fitted once on the same split):"]
+    for name, b in found.items():
+        parts = []
+        if metric in b.get("validation", {}):
+            parts.append(f"validation {metric} {b['validation'][metric]:.6g}")
+        if test and test in b.get("test", {}):
+            parts.append(f"test {test} {b['test'][test]:.6g}")
+        lines.append(f"    {name}: {', '.join(parts) or '-'}")
+    return lines
 
 
 def tune_doc(sweep: Any, report: Any) -> dict[str, Any]:

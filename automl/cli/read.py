@@ -1,5 +1,5 @@
-"""Commands that read studies and spaces: ``spaces``, ``studies``, ``best``, ``export``,
-``recommend``, ``devices``, ``report``; and ``delete``, which removes a study."""
+"""Commands that read studies and spaces: ``spaces``, ``studies``, ``best``, ``logs``,
+``export``, ``recommend``, ``devices``, ``report``; and ``delete``, which removes a study."""
 
 from __future__ import annotations
 
@@ -81,30 +81,91 @@ def studies(storage: str | None = StorageOpt, as_json: bool = JsonOpt) -> None:
 
 
 @command
-def best(study: str = StudyArg, storage: str | None = StorageOpt, as_json: bool = JsonOpt) -> None:
+def best(
+    study: str = StudyArg,
+    storage: str | None = StorageOpt,
+    as_json: bool = JsonOpt,
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also each failed trial: why, and the end of its log."
+    ),
+) -> None:
     """Best parameters, validation metric and test metrics of a study."""
     import automl
-    from automl.cli.output import best_doc
+    from automl.cli.output import baseline_lines, best_doc
 
     sweep = automl.load(study, storage)
     if as_json:
         return _json(best_doc(sweep))
-    t = sweep.best_trial
+    t = _best_or_failures(sweep, verbose)
     out.print(f"study {_escape(study)}: best trial {t.number}")
     for obj, value in zip(sweep.objectives, t.values or [], strict=False):
         out.print(f"  validation {obj.metric}: {value:.6g}")
     tests = sweep.test_metrics
     ensemble = tests.pop("ensemble", None)
-    refit = sweep.record(models=False).refit or {}
+    record = sweep.record(models=False)
+    refit = record.refit or {}
     label = " (refit on train + validation)" if refit.get("trial") == t.number else ""
     for key, value in tests.items():
         out.print(f"  test {key}{label}: {value:.6g}")
     for key, value in (ensemble or {}).items():
         out.print(f"  test {key} (ensemble): {value:.6g}")
+    for line in baseline_lines(record):
+        out.print(_escape(line), soft_wrap=True)
     out.print(f"  params_count: {_cell(t.params_count)}, latency_ms: {_cell(t.latency_ms)}")
     out.print("  params:")
     for key, value in t.params.items():
         out.print(f"    {_escape(key)}: {_escape(_cell(value))}")
+    if verbose:
+        _failures(sweep)
+
+
+def _best_or_failures(sweep: Any, verbose: bool) -> Any:
+    """The best trial; with none, and ``verbose``, the failures are shown before the error."""
+    from automl.errors import NoModelError
+
+    try:
+        return sweep.best_trial
+    except NoModelError:
+        if verbose:
+            _failures(sweep)
+        raise
+
+
+def _plain(text: str) -> None:
+    """Print text read from storage or a log as it is: no markup, no emoji codes."""
+    out.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def _failures(sweep: Any) -> None:
+    """Each failed trial: its reason and detail, and the last lines of its log."""
+    record = sweep.record()
+    failed = [t for t in record.trials if t.state == "FAIL"]
+    tails = record.logs.tails if record.logs else {}
+    out.print(f"  failed trials: {len(failed) or 'none'}")
+    for t in failed:
+        detail = f": {t.fail_detail}" if t.fail_detail else ""
+        _plain(f"    trial {t.number} ({t.fail_reason or 'lost'}){detail}")
+        lines = tails.get(t.number) or []
+        if lines:
+            _plain(f"      last lines of its log (automl logs {sweep.study_name} {t.number}):")
+        for line in lines:
+            _plain(f"      | {line}")
+
+
+@command
+def logs(
+    study: str = StudyArg,
+    trial: int = typer.Argument(..., min=0, help="The trial's number."),
+    storage: str | None = StorageOpt,
+    tail: int | None = typer.Option(None, "--tail", "-n", min=1, help="Only the last N lines."),
+) -> None:
+    """What a trial printed while it ran: its worker's stdout and stderr (the build code's
+    print(), framework warnings, a failure's traceback)."""
+    import automl
+
+    text = automl.load(study, storage).trial_log(trial, tail=tail)
+    if text.strip():
+        _plain(text.rstrip("\n"))
 
 
 @command

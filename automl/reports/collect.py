@@ -17,10 +17,11 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from automl import ranking
 from automl.ranking import Objective
-from automl.reports import analysis
+from automl.reports import analysis, baselines
 from automl.reports.analysis import Importance, Table
 from automl.reports.delivered import final_models
 from automl.reports.leaderboard import leaderboard
+from automl.reports.trial_logs import TrialLogs, collect_logs
 from automl.store.records import StudyRecord, TrialRecord, reason_counts
 
 __all__ = ["BestEval", "Importance", "Param", "ReportData", "StudyData", "Table"]
@@ -81,9 +82,11 @@ class StudyData:
     best_eval: BestEval | None
     created: float | None = None
     finals: Table | None = None  # the single best, its refit and the ensemble on test
+    baselines: Table | None = None  # the best model beside the simple models, same split
     overrides: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
     sampled: int = 0  # trials drawn in per-trial figures when not all (reports.thin)
     n_trials: int = 0  # every trial, also when the figures draw a sample
+    logs: TrialLogs | None = None  # links to trial logs, failed trials with their log's end
 
     @property
     def multi(self) -> bool:
@@ -148,8 +151,10 @@ def collect_study(record: StudyRecord) -> StudyData:
         best_eval=_best_eval(record.best_eval),
         created=record.created,
         finals=final_models(record),
+        baselines=baselines.table(record),
         overrides=dict(record.spec.get("overrides") or {}),
         n_trials=len(record.trials),
+        logs=collect_logs(record),
     )
 
 

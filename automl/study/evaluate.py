@@ -119,7 +119,7 @@ def pending(study: optuna.Study, url: str) -> bool:
 
     No Keras is needed to tell.
     """
-    from automl.study import ensemble, refit
+    from automl.study import baselines, ensemble, refit
 
     sizes = (study.user_attrs.get(records.DATA) or {}).get("sizes") or {}
     if sizes.get("test", 1) == 0:  # search(validation_data=...) without test_data
@@ -130,15 +130,17 @@ def pending(study: optuna.Study, url: str) -> bool:
         bool(_needed(study, record.trials, record.objectives)[0])
         or ensemble.stale(record, spec.ensemble)
         or refit.target(record, spec.training.refit) is not None
+        or baselines.due(study)
     )
 
 
 def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     """Evaluate every kept model not evaluated yet; store and return all test metrics.
 
-    Then choose and evaluate the ensemble of kept models, and refit the best if asked.
+    Then choose and evaluate the ensemble of kept models, refit the best if asked, and
+    fit the study's baselines once (:mod:`automl.study.baselines`).
     """
-    from automl.study import ensemble, refit
+    from automl.study import baselines, ensemble, refit
     from automl.training import measure
 
     study = ctx.study
@@ -155,15 +157,16 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
             records.write_test(study, number, results[str(number)])
             if number == best_number:
                 best_eval = {"trial": number, "layers": outputs.layers(number)}
-                study.set_user_attr(records.BEST_EVAL, {**best_eval, "at_k": curve})
+                records.store_best_eval(study, ctx.store, {**best_eval, "at_k": curve})
             continue
         out, layers = outputs.test(number), outputs.layers(number)
         results[str(number)] = measure.score(ctx.task, ctx.splits.y_test, out)
         records.write_test(study, number, results[str(number)])
         if number == best_number:
-            study.set_user_attr(records.BEST_EVAL, _best_eval(ctx, number, layers, out))
+            records.store_best_eval(study, ctx.store, _best_eval(ctx, number, layers, out))
     ensemble.finalize(ctx, record, outputs)
     refit.finalize(ctx, record)
+    baselines.finalize(ctx)
     return results
 
 
