@@ -46,6 +46,9 @@ class Tuner:
             Hyperband argument name).
         patience: automl's early stopping on the objective (default None: only the
             callbacks given to ``search`` stop a trial early, as in KerasTuner).
+        track: log the trials to MLflow or TensorBoard, as :func:`automl.tune`'s ``track``.
+            A ``keras.callbacks.TensorBoard`` given to ``search`` writes each trial to
+            ``log_dir/trial-0007``.
     """
 
     # long: KerasTuner's arguments and automl's, one line each.
@@ -68,6 +71,7 @@ class Tuner:
         max_epochs: int | None = None,
         patience: int | None = None,
         in_process: bool = False,
+        track: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         _check_kwargs(kwargs)
@@ -85,7 +89,7 @@ class Tuner:
             patience,
         )
         self.run: dict[str, Any] = {"gpus": gpus, "workers": workers}
-        self.run.update(trials_per_gpu=trials_per_gpu, in_process=in_process)
+        self.run.update(trials_per_gpu=trials_per_gpu, in_process=in_process, track=track)
 
     @property
     def sweep(self) -> Sweep:
@@ -111,7 +115,12 @@ class Tuner:
 
         There is a test split only when ``test_data=(x, y)`` is given or neither validation
         keyword is (then 15 % of ``x`` is held out as automl does).
+
+        ``verbose`` is KerasTuner's: 1 (default) a progress bar, or a line per trial
+        without a terminal; 0 nothing; 2 a line per trial with every parameter. It is not
+        passed to ``fit``: what a trial prints is in its log (``automl logs``).
         """
+        verbose = fit_kwargs.pop("verbose", 1)
         done = self._done_trials()
         if done is not None and done >= self.max_trials:
             return self.sweep
@@ -136,6 +145,7 @@ class Tuner:
                 study=self.project_name,
                 storage=self.storage,
                 timeout=timeout,
+                verbose=verbose,
                 **self.run,
             )
         return tune(
@@ -144,6 +154,7 @@ class Tuner:
             storage=self.storage,
             resume=True,
             timeout=timeout,
+            verbose=verbose,
             **self.run,
         )
 
