@@ -73,7 +73,9 @@ def test_only_kept_models_stay_on_disk(swept: automl.Sweep) -> None:
     saved = board[board.model_saved]
     assert swept.best_trial.number in set(saved["number"])
     files = [
-        p for p in artifact_dir(swept.storage).iterdir() if not p.name.startswith(("split", "."))
+        p
+        for p in artifact_dir(swept.storage).iterdir()
+        if p.is_file() and not p.name.startswith(("split", ".", "best-eval"))
     ]
     assert len(files) == len(saved) < 5
 

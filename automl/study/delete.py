@@ -23,7 +23,8 @@ from automl.store.models import safe_id
 _OPTUNA_ARTIFACT = "artifacts:"
 # Study attributes that name a file of the study, and those whose dict names one.
 _STUDY_FILES = (records.SPLIT, records.TOKENIZER, records.VOCAB)
-_STUDY_DICT_FILES = (records.REFIT,)
+# attribute -> the key of its dict that names the file
+_STUDY_DICT_FILES = {records.REFIT: "artifact_id", records.BEST_EVAL: "artifact"}
 
 
 @dataclass
@@ -82,10 +83,10 @@ def files_of(study: optuna.Study) -> list[str]:
             k.removeprefix(_OPTUNA_ARTIFACT) for k in system if k.startswith(_OPTUNA_ARTIFACT)
         )
         ids.update(str(user.get(k)) for k in (*_STUDY_FILES, records.ARTIFACT) if user.get(k))
-        for key in _STUDY_DICT_FILES:
+        for key, inner in _STUDY_DICT_FILES.items():
             value = user.get(key)
-            if isinstance(value, dict) and value.get("artifact_id"):
-                ids.add(str(value["artifact_id"]))
+            if isinstance(value, dict) and value.get(inner):
+                ids.add(str(value[inner]))
     return sorted(i for i in ids if safe_id(i))
 
 

@@ -28,6 +28,10 @@ def test_finalize_uses_outputs_of_models_in_memory(
     kept = {str(t.number) for t in record.trials if t.has_model}
     assert len(kept) >= 2 and kept <= set(record.test_metrics)  # best 2, plus cost fronts
     assert record.best_eval is not None and record.best_eval["layers"]
+    # The evaluation (confusion matrix, layer table: kilobytes) is an artifact; the study
+    # attribute only names it, so Optuna's own tools list the study in a short line.
+    assert set(sweep.study.user_attrs["best_eval"]) == {"trial", "artifact"}
+    assert record.best_eval["confusion"] and record.best_eval["trial"] == sweep.best_trial.number
     # Only the kept models' outputs stay cached.
     ours = [n for (study, n) in evaluate._OUTPUTS if study[0] == url]
     assert {str(n) for n in ours} == kept
