@@ -53,7 +53,7 @@ def main(
         finalize(ctx)
         return 0
     try:
-        reason = work(ctx, dataclasses.replace(limits, replace_after_oom=True))
+        reason = work(ctx, dataclasses.replace(limits, replace_after_oom=True), logs=True)
     except KeyboardInterrupt:
         return 130
     if reason in ("budget", "deadline"):

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from automl.cli.main import app
-from automl.cli.trial_log import TrialLog
 from automl.errors import StorageError
 from automl.ranking import Objective
+from automl.run.progress import TrialLog
 from automl.store.records import EPOCH, WORKER, TrialRecord
 from automl.store.storage import open_storage
 from tests.helpers import tiny_spec, write_yaml
@@ -59,7 +59,7 @@ def test_trial_log_line_of_a_failure_and_flush() -> None:
             self.flushes += 1
 
     stream = Stream()
-    log = TrialLog(stream, verbose=True)
+    log = TrialLog(stream, verbose=True, clock=lambda: 0.0)
     log.start("s", Objective.of("val_accuracy"))
     done = TrialRecord(1, "COMPLETE", [0.9], {"units": 8}, duration_s=2.0)
     failed = TrialRecord(2, "FAIL", None, {"units": 9}, duration_s=1.25, fail_reason="nan")
@@ -67,8 +67,8 @@ def test_trial_log_line_of_a_failure_and_flush() -> None:
     log.update(done)
     log.update(failed)
     lines = stream.getvalue().splitlines()
-    assert lines[1] == "trial 1 COMPLETE val_accuracy=0.9 best=0.9 2.0s units=8"
-    assert lines[2].startswith("trial 2 FAIL (nan) best=0.9 1.2s units=9")
+    assert lines[1] == "trial 1 COMPLETE val_accuracy=0.9 best=0.9 2.0s elapsed=0s units=8"
+    assert lines[2].startswith("trial 2 FAIL (nan) best=0.9 1.2s elapsed=0s units=9")
     assert lines[2].endswith("detail: loss became nan at epoch 2")
     assert stream.flushes == 3  # every line at once, for tail -f
 

@@ -146,8 +146,8 @@ def test_a_sweep_that_cannot_learn_prunes_with_reason_no_progress(
 
     import pandas as pd
 
-    from automl.cli.trial_log import TrialLog
     from automl.reports.collect import collect_study
+    from automl.run.progress import TrialLog
 
     rng = np.random.default_rng(0)  # labels independent of the features: nothing to learn
     table = pd.DataFrame(rng.normal(size=(1500, 4)), columns=list("abcd"))
