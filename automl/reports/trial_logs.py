@@ -37,7 +37,9 @@ class TrialLogs:
 def collect_logs(record: StudyRecord) -> TrialLogs | None:
     """What the report shows of trial logs; None when there are neither logs nor failures."""
     logs = record.logs
-    files = {n: p.resolve().as_uri() for n, p in (logs.files if logs else {}).items()}
+    numbers = {t.number for t in record.trials}  # a deleted study of this name left others
+    found = (logs.files if logs else {}).items()
+    files = {n: p.resolve().as_uri() for n, p in found if n in numbers}
     failed = [t for t in record.trials if t.state == "FAIL"]
     if not files and not failed:
         return None
