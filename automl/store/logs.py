@@ -178,6 +178,34 @@ def study_logs(url: str, study: str, failed: list[int]) -> StudyLogs:
     return StudyLogs(here, files, tails)
 
 
+def remove_study_logs(url: str, study: str, numbers: list[int]) -> int:
+    """Remove the logs of ``study`` (its trials ``numbers``) and, when empty, its folder;
+    how many went. Only ``trial-<n>.log`` regular files go, never through a link."""
+    from automl.store import storage
+
+    folder = local_folder(url)
+    if folder is None:  # object storage: the keys are known, no listing needed
+        store = storage.artifact_store(url, create=False)
+        for n in numbers:
+            storage.remove(store, key(study, n))
+        return len(numbers)
+    gone = 0
+    try:
+        with _opened_dir(folder, [LOGS, folder_name(study)], create=False) as (dfd, where):
+            for n in _numbers(folder, study):
+                with contextlib.suppress(OSError):
+                    _unlink(f"trial-{n}.log", dfd, where)
+                    gone += 1
+    except OSError:
+        return gone
+    with contextlib.suppress(OSError), _opened_dir(folder, [LOGS], create=False) as (dfd, where):
+        if dfd >= 0:
+            os.rmdir(folder_name(study), dir_fd=dfd)
+        else:
+            (where / folder_name(study)).rmdir()
+    return gone
+
+
 def _numbers(folder: Path, study: str) -> list[int]:
     """Trial numbers whose log is a regular file in the study's log folder."""
     found = []

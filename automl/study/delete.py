@@ -1,4 +1,5 @@
-"""Deleting a study: its trials in the storage and every file it keeps in the artifact store.
+"""Deleting a study: its trials in the storage and every file it keeps in the artifact store
+(models, split, tokenizer, the best model's evaluation, the trials' logs).
 
 Optuna's ``delete_study`` removes the rows and leaves the models behind, as files named by
 UUID that nobody can attribute afterwards. Here the files go first, then the study. What
@@ -16,7 +17,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl.errors import StudyBusyError
-from automl.store import records, storage
+from automl.store import logs, records, storage
 from automl.store.models import safe_id
 
 # Optuna's upload_artifact records each artifact as a system attribute of its owner.
@@ -54,6 +55,8 @@ def delete(study: optuna.Study, url: str, deleted: Deleted) -> Deleted:
     store = storage.artifact_store(url, create=False)
     for artifact_id in deleted.files:
         storage.remove(store, artifact_id)
+    numbers = [t.number for t in study.get_trials(deepcopy=False)]
+    logs.remove_study_logs(url, study.study_name, numbers)
     optuna.delete_study(study_name=study.study_name, storage=study._storage)
     return deleted
 

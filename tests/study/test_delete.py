@@ -47,6 +47,13 @@ def test_delete_removes_the_study_and_only_its_files(two_studies: tuple[str, Pat
     gone = automl.load("gone", storage).study
     gone.set_user_attr(records.REFIT, {"artifact_id": "../outside.txt"})
 
+    # Trial logs, as worker processes write them (these sweeps ran in-process).
+    for name in ("gone", "kept"):
+        folder = artifacts / "logs" / name
+        folder.mkdir(parents=True)
+        (folder / "trial-0.log").write_text("epoch 1\n")
+    before = _files(artifacts)
+
     # Without --yes it asks; "n" deletes nothing.
     result = runner.invoke(app, ["delete", "gone", "--storage", storage], input="n\n")
     assert result.exit_code == 1 and "nothing deleted" in result.output
@@ -63,6 +70,8 @@ def test_delete_removes_the_study_and_only_its_files(two_studies: tuple[str, Pat
     left = _files(artifacts)
     assert kept_files and kept_files <= left  # the other study's models stay
     assert len(left) < len(before) and outside.exists()
+    assert not (artifacts / "logs" / "gone").exists()
+    assert (artifacts / "logs" / "kept" / "trial-0.log").exists()
     # What is left is the kept study's: deleting it too empties the folder.
     assert automl.delete_study("kept", storage)
     assert _files(artifacts) == set()
