@@ -198,7 +198,7 @@ def export(
 
     sweep = automl.load(study, storage)
     path = sweep.export(out_path, trial, ensemble=ensemble, format=fmt, overwrite=force)
-    out.print(f"wrote {_escape(str(path))}")
+    out.print(f"wrote {_escape(str(path))}", soft_wrap=True)
 
 
 @command
@@ -263,7 +263,7 @@ def report(
     records = [automl.load(name, storage).record() for name in studies]
     # The default file is this report's own (tune rewrites it too); -o names any file.
     path = write_report(records, output, overwrite=force or output is None)
-    out.print(f"wrote {_escape(str(path))}")
+    out.print(f"wrote {_escape(str(path))}", soft_wrap=True)
 
 
 @command

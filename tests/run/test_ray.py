@@ -211,9 +211,10 @@ def test_ctrl_c_cancels_the_ray_work_and_the_study_resumes(cluster: Any, tmp_pat
     assert cut.state.name == "FAIL" and cut.user_attrs["fail_reason"] == "interrupted"
     queued = [t for t in trials if t.state.name == "WAITING"]
     assert any(t.user_attrs.get("retry_of") == victim.number for t in queued)
-    # --resume goes on where it stopped, the queued retry first; through Ray Client this time.
-    client = f"ray://{cluster.address.rpartition(':')[0]}:{cluster.client_port}"
-    done = tune(tmp_path, "slow", "--resume", "--trials", "1", "--no-report", "--ray", client)
+    # --resume goes on where it stopped, the queued retry first.
+    done = tune(
+        tmp_path, "slow", "--resume", "--trials", "1", "--no-report", "--ray", cluster.address
+    )
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, out + err
     trials = trials_of("slow", url)

@@ -87,7 +87,7 @@ def test_implicit_sweep_ranks_and_recommends_unseen_items(tmp_path: Path) -> Non
     assert {"val_hr@10", "val_ndcg@10"} <= set(board.columns)
     test = sweep.test_metrics
     assert 0.0 <= test["ndcg@10"] <= test["hr@10"] <= test["hr@20"] <= 1.0
-    curve = sweep.study.user_attrs["best_eval"]["at_k"]
+    curve = (sweep.record().best_eval or {})["at_k"]
     assert curve["hr"] == sorted(curve["hr"])
     html = (tmp_path / "reports" / "implicit_ncf.html").read_text(encoding="utf-8")
     assert "HitRate@K and NDCG@K against K" in html and "val_ndcg@10" in html
