@@ -19,7 +19,7 @@ import optuna
 from filelock import FileLock
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.store import records, storage
+from automl.store import placement, records, storage
 
 log = logging.getLogger("automl")
 
@@ -68,25 +68,11 @@ def set_target(study: optuna.Study, trials: int | None, lock_dir: Path) -> None:
     with local_lock(lock_dir, study.study_name):
         attrs = study.user_attrs
         done_now = done(study.get_trials(deepcopy=False))
-        owners = [o for o in attrs.get(records.TARGET_OWNERS) or [] if _alive(str(o))]
+        owners = [o for o in attrs.get(records.TARGET_OWNERS) or [] if placement.alive_here(str(o))]
         target = attrs.get(records.TARGET_TRIALS)
         base = max(done_now, int(target)) if owners and target is not None else done_now
         study.set_user_attr(records.TARGET_OWNERS, [*owners, me])
         study.set_user_attr(records.TARGET_TRIALS, None if trials is None else base + trials)
-
-
-def _alive(owner: str) -> bool:
-    """Whether the conductor ``host:pid`` still runs (one on another host cannot be told)."""
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> bool:

@@ -40,3 +40,20 @@ def read_placement(attrs: dict[str, Any]) -> dict[str, str]:
         for k in FIELDS
         if isinstance(stored.get(k), str | int) and str(stored[k])
     }
+
+
+def alive_here(owner: str) -> bool:
+    """Whether the process ``host:pid`` runs on this machine (not this process; one on
+    another host cannot be told, so it counts as not running)."""
+    import socket
+
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -9,15 +9,13 @@ in the artifact folder is never touched.
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 
 import optuna
 from optuna.trial import TrialState
 
 from automl.errors import StudyBusyError
-from automl.store import logs, records, storage
+from automl.store import logs, placement, records, storage
 from automl.store.models import safe_id
 
 # Optuna's upload_artifact records each artifact as a system attribute of its owner.
@@ -71,7 +69,7 @@ def running(study: optuna.Study) -> list[str]:
         if t.number not in stale
     ]
     for owner in study.user_attrs.get(records.TARGET_OWNERS) or []:
-        if _alive_here(str(owner)):
+        if placement.alive_here(str(owner)):
             busy.append(f"sweep {owner}")
     return busy
 
@@ -91,16 +89,3 @@ def files_of(study: optuna.Study) -> list[str]:
             if isinstance(value, dict) and value.get(inner):
                 ids.add(str(value[inner]))
     return sorted(i for i in ids if safe_id(i))
-
-
-def _alive_here(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
