@@ -115,7 +115,10 @@ def test_own_code_sweep_places_half_gpu_trials_on_both_nodes_with_report_and_tes
         "keep": 2,
     }
     write_yaml(tmp_path / "own.yaml", space)
+    # One trial per worker task: Ray's placement (two half-GPU tasks per node) decides
+    # where each trial runs, not which node's worker happened to start first.
     args = ["--study", "own", "--trials", "4", "--trials-per-gpu", "2", "--ray", cluster.address]
+    args += ["--max-trials-per-worker", "1"]
     proc = tune(tmp_path, "own.yaml", *args)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, out + err
