@@ -37,6 +37,7 @@ EXTRAS = {
     "ray": "ray[client]",
     "grpc": "grpcio protobuf",  # grpc:// storages (automl serve-storage)
     "s3": "boto3",  # s3:// artifacts
+    "dashboard": "optuna-dashboard",  # automl dashboard
 }
 
 

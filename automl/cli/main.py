@@ -2,7 +2,7 @@
 
 The commands live in :mod:`automl.cli.run` (tune, worker, watch), :mod:`automl.cli.read`
 (spaces, studies, best, export, recommend, devices, report) and :mod:`automl.cli.serve`
-(serve-storage); the app, common options and the mapping of errors to exit codes in
+(serve-storage, dashboard); the app, common options and the mapping of errors to exit codes in
 :mod:`automl.cli.app`.
 """
 

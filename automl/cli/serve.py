@@ -51,3 +51,37 @@ def serve_storage(
 
     proxy.serve(opened, host, port, threads=threads, on_ready=ready)
     raise typer.Exit(0)
+
+
+@command
+def dashboard(
+    study: str = typer.Argument(..., help="The study's name (see: automl studies)."),
+    storage: str | None = StorageOpt,
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."
+    ),
+    port: int = typer.Option(
+        8080, "--port", min=0, max=65535, help="Port to listen on (0: a free one, printed)."
+    ),
+) -> None:
+    """Show a study in optuna-dashboard: trials, history, importances, live as it runs.
+
+    Needs the dashboard extra (optuna-dashboard). The page can rename and delete studies
+    and write notes: whoever reaches the port can change the storage. Keep the default
+    127.0.0.1 and tunnel (ssh -L) to look from elsewhere.
+    """
+    from automl.store import dashboard as board
+
+    board.serve(study, storage, host, port, on_ready=_announce)
+    raise typer.Exit(0)
+
+
+def _announce(url: str, exposed: bool) -> None:
+    out.print(f"optuna-dashboard at {url} (Ctrl-C stops)", soft_wrap=True)
+    if exposed:
+        err.print(
+            "[yellow]warning:[/yellow] anyone who reaches this address can change and delete "
+            "the studies in this storage",
+            soft_wrap=True,
+        )
+    sys.stdout.flush()

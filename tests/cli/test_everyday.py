@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from automl.ranking import Objective
 from automl.run.progress import TrialLog
 from automl.store.records import EPOCH, WORKER, TrialRecord
 from automl.store.storage import open_storage
-from tests.helpers import tiny_spec, write_yaml
+from tests.helpers import STARTED, tiny_spec, write_yaml
 
 runner = CliRunner()
 
@@ -182,16 +185,43 @@ def test_watch_unknown_study_is_one_line(in_tmp: Path) -> None:
 
 
 @pytest.mark.slow  # the swept fixture trains a 3-trial sweep
-def test_optuna_dashboard_reads_the_journal(swept: dict[str, Any]) -> None:
-    # What `optuna-dashboard ./automl_studies/journal.log` does with a journal file path.
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+def test_automl_dashboard_serves_the_study_until_ctrl_c(swept: dict[str, Any]) -> None:
+    pytest.importorskip("optuna_dashboard")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "automl", "dashboard", swept["name"], "--storage",
+         swept["storage"], "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    STARTED.append(proc)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("optuna-dashboard at http://127.0.0.1:"), line
+    page = line.split()[2]
+    root = page.split("/dashboard/")[0]
+    with urllib.request.urlopen(page, timeout=30) as response:
+        assert response.status == 200 and "<html" in response.read().decode().lower()
+    study_id = page.rsplit("/", 1)[1]
+    with urllib.request.urlopen(f"{root}/api/studies/{study_id}", timeout=30) as response:
+        detail = json.loads(response.read())
+    assert detail["name"] == swept["name"]
+    assert sum(t["state"] == "Complete" for t in detail["trials"]) == 3
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and not err.strip(), err  # no line per request, no traceback
 
-    storage = JournalStorage(JournalFileBackend(swept["storage"]))
-    names = [s.study_name for s in storage.get_all_studies()]
-    assert swept["name"] in names
-    study = optuna.load_study(study_name=swept["name"], storage=storage)
-    assert sum(t.state.name == "COMPLETE" for t in study.trials) == 3
+
+def test_automl_dashboard_of_a_missing_study_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("optuna_dashboard")
+    code, out = run("dashboard", "nope", "--storage", str(tmp_path / "journal.log"))
+    assert code == 4 and out.startswith("error: no study 'nope'") and out.count("\n") == 1, out
+
+
+def test_automl_dashboard_without_its_package_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "optuna_dashboard", None)  # importing it now fails
+    code, out = run("dashboard", "nope", "--storage", str(tmp_path / "journal.log"))
+    assert code == 1 and "pip install '.[dashboard]'" in out and out.count("\n") == 1, out
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,53 @@
+"""optuna-dashboard on one study of a storage (``automl dashboard``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from automl.errors import AutoMLError, install_hint
+from automl.store import proxy
+from automl.store.storage import load_study, open_storage, storage_url, study_id
+
+log = logging.getLogger("automl")
+
+
+class _Quiet(WSGIRequestHandler):
+    """No line per request on stderr (``--debug`` logs them)."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("dashboard: " + format, *args)
+
+
+def serve(
+    name: str,
+    storage: str | None,
+    host: str,
+    port: int,
+    on_ready: Callable[[str, bool], None],
+) -> None:
+    """Serve optuna-dashboard for the storage until Ctrl-C; ``on_ready(url, exposed)`` gets
+    the study's page once the port is bound (``exposed``: reachable beyond this machine)."""
+    try:
+        import optuna_dashboard
+    except ImportError:
+        raise AutoMLError(
+            f"automl dashboard needs optuna-dashboard: {install_hint('dashboard')}"
+        ) from None
+    url = storage_url(storage)
+    opened = open_storage(url)
+    study = load_study(name, opened, url)  # one line when there is no such study
+    app = optuna_dashboard.wsgi(opened)
+    server: WSGIServer = make_server(host, port, app, handler_class=_Quiet)
+    try:
+        bound = server.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        page = f"http://{shown}:{bound}/dashboard/studies/{study_id(study)}"
+        on_ready(page, not proxy.loopback(host))
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
