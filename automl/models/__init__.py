@@ -16,6 +16,7 @@ from automl.models.params import (
     DENSE_PARAMS,
     ENCODINGS,
     IMAGE_AUGMENTATION,
+    NUMERIC_ENCODINGS,
     POOLING,
     RECOMMENDER_PARAMS,
     RNN_CELLS,
@@ -53,6 +54,9 @@ class InputSpec:
         n_train: samples in the train split (interactions: the bias penalty's scale).
         categories: tables whose space tunes ``categorical_encoding``: the levels of each
             category column; the last ``len(categories)`` features are their codes.
+        numeric_edges: tables whose trial encodes numbers (``numeric_encoding``): per
+            feature before the category codes, its quantile bin edges on the train split,
+            ``()`` for one to pass through (:mod:`automl.models.numeric`).
     """
 
     shape: tuple[int, ...]
@@ -66,6 +70,7 @@ class InputSpec:
     n_items: int = 0
     categories: tuple[int, ...] = ()
     n_train: int = 0
+    numeric_edges: tuple[tuple[float, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,20 @@ FAMILIES: Registry[Family] = Registry(
                 ),
                 "embedding_min_levels": HParam(
                     10, integer(1, 100000), doc="tables: embed columns with more levels than this"
+                ),
+                "numeric_encoding": HParam(
+                    "none",
+                    one_of(*NUMERIC_ENCODINGS),
+                    doc="tables: numbers as they are, piecewise-linear or periodic",
+                ),
+                "numeric_bins": HParam(
+                    16, integer(2, 512), doc="tables, piecewise_linear: quantile bins a number"
+                ),
+                "periodic_sigma": HParam(
+                    1.0, in_range(0, 1000, lo_open=True), doc="tables, periodic: frequency scale"
+                ),
+                "numeric_embedding_dim": HParam(
+                    16, integer(1, 512), doc="tables, periodic: embedding units a number"
                 ),
             },
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 
 from automl.models import InputSpec
 
@@ -17,6 +18,15 @@ _CELLS = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 # pruner ended the trial there (digits: test 0.49 after early stopping vs 0.986 when
 # trained on). 0.9 (PyTorch's default) forgets them within an epoch.
 BN_MOMENTUM = 0.9
+
+
+def pick(x: Any, columns: list[int], width: int, name: str) -> tuple[Any, Any]:
+    """Columns ``columns`` of ``x`` (batch, width) by a fixed (non-trainable) Dense layer:
+    the output, and ``(layer, kernel)`` to set once the model is built."""
+    layer = keras.layers.Dense(len(columns), use_bias=False, trainable=False, name=name)
+    kernel = np.zeros((width, len(columns)), dtype="float32")
+    kernel[columns, np.arange(len(columns))] = 1.0
+    return layer(x), (layer, kernel)
 
 
 def batch_norm(name: str) -> Any:

@@ -7,6 +7,7 @@ each column (at most ``ONEHOT_MAX`` levels, the rarest sharing the last); ``embe
 gives each column of more than ``embedding_min_levels`` levels a trainable Embedding of
 ``embedding_dim(levels)`` dimensions, and one-hot encodes the rest. Columns are picked by
 fixed (non-trainable) Dense layers: stock layers only, so the model loads in safe mode.
+Numbers may be encoded first (``numeric_encoding``: :mod:`automl.models.numeric`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from automl.models import InputSpec
-from automl.models.blocks import dense_block, head
+from automl.models import InputSpec, numeric
+from automl.models.blocks import dense_block, head, pick
 
 ONEHOT_MAX = 50  # one-hot columns of a category column at most (as the data layer's)
 
@@ -33,19 +34,14 @@ def build(hp: dict[str, Any], spec: InputSpec) -> keras.Model:
     picks: list[tuple[keras.layers.Layer, np.ndarray]] = []
     if spec.categories:
         x, picks = _encode_categories(x, hp, spec)
+    elif spec.numeric_edges:
+        x, picks = numeric.encode(x, hp, spec.numeric_edges)
     for i in range(hp["n_layers"]):
         x = dense_block(x, hp["units"][i], hp, name=f"hidden{i}")
     model = keras.Model(inputs, head(x, spec), name="mlp")
     for layer, kernel in picks:  # fixed column selections, set once the layers are built
         layer.set_weights([kernel])
     return model
-
-
-def _pick(x: Any, columns: list[int], width: int, name: str) -> tuple[Any, Any]:
-    layer = keras.layers.Dense(len(columns), use_bias=False, trainable=False, name=name)
-    kernel = np.zeros((width, len(columns)), dtype="float32")
-    kernel[columns, np.arange(len(columns))] = 1.0
-    return layer(x), (layer, kernel)
 
 
 def _encode_categories(x: Any, hp: dict[str, Any], spec: InputSpec) -> tuple[Any, list]:
@@ -55,12 +51,14 @@ def _encode_categories(x: Any, hp: dict[str, Any], spec: InputSpec) -> tuple[Any
     min_levels = int(hp.get("embedding_min_levels", 10))
     parts, picks = [], []
     if n_num:
-        numbers, pick = _pick(x, list(range(n_num)), width, "numbers")
+        numbers, sel = pick(x, list(range(n_num)), width, "numbers")
+        picks.append(sel)
+        numbers, more = numeric.encode(numbers, hp, spec.numeric_edges[:n_num])
         parts.append(numbers)
-        picks.append(pick)
+        picks += more
     for j, levels in enumerate(spec.categories):
-        code, pick = _pick(x, [n_num + j], width, f"category{j}_code")
-        picks.append(pick)
+        code, sel = pick(x, [n_num + j], width, f"category{j}_code")
+        picks.append(sel)
         if embed and levels > min_levels:
             dim = embedding_dim(levels)
             vec = keras.layers.Embedding(levels + 1, dim, name=f"category{j}_embedding")(code)

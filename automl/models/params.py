@@ -32,6 +32,7 @@ LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_WEIGHTS = ("none", "balanced")
 SCALINGS = ("standard", "quantile")
 ENCODINGS = ("onehot", "embedding")  # tables: categorical columns
+NUMERIC_ENCODINGS = ("none", "piecewise_linear", "periodic")  # tables: numbers
 
 Check = Callable[[Any], "str | None"]
 

@@ -47,6 +47,15 @@ def knots(x: np.ndarray, n: int = N_KNOTS) -> tuple[np.ndarray, np.ndarray]:
     return q_out, c_out
 
 
+def transform(x: np.ndarray, q: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """What :func:`quantile_front` does to ``x`` (2-D), in NumPy, from :func:`knots`."""
+    x = np.asarray(x, dtype="float64")
+    out = np.empty_like(x)
+    for j in range(x.shape[1]):  # a column at a time: (rows, knots) stays small
+        out[:, j] = np.maximum(x[:, j, None] - q[j], 0.0) @ c[j, :-1] + c[j, -1]
+    return out
+
+
 def quantile_front(model: Any, x_train: np.ndarray, passthrough: int = 0) -> Any:
     """``model`` behind a fixed quantile transform fitted on ``x_train`` (2-D features).
 

@@ -85,6 +85,8 @@ def checked_copy(store: ArtifactStore, artifact_id: str, path: Path, digest: str
             f"model {artifact_id}: refused: it changed since it was saved (its SHA-256 is not "
             "the one recorded then)"
         )
+    import automl.models.numeric  # noqa: F401 - registers automl's own layer (Periodic)
+
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # noqa: BLE001 - any failure: it is not a model to hand out

@@ -18,6 +18,7 @@ from automl.data import Splits
 from automl.search.spec import SweepSpec
 
 if TYPE_CHECKING:
+    from automl.models import InputSpec
     from automl.ranking import Objective
     from automl.training.fit import Reporter
 
@@ -47,12 +48,30 @@ def build(spec: SweepSpec, data: Splits, hp: dict[str, Any]) -> Any:
     input_spec = data.input_spec
     if ratings:  # the bias penalty is counted in ratings: it needs the train size
         input_spec = dataclasses.replace(input_spec, n_train=len(data.y_train))
+    quantile = hp.get("scaling") == "quantile" and np.ndim(data.x_train) == 2
+    if hp.get("numeric_encoding", "none") != "none" and np.ndim(data.x_train) == 2:
+        input_spec = with_numeric_edges(input_spec, data.x_train, hp, quantile)
     model = build_model(str(spec.model.family), hp, input_spec)
-    if hp.get("scaling") == "quantile" and np.ndim(data.x_train) == 2:
+    if quantile:
         model = quantile_front(model, data.x_train, len(data.input_spec.categories))
     if ratings:
         start_from_biases(model, data, hp)
     return model
+
+
+def with_numeric_edges(
+    input_spec: InputSpec, x_train: np.ndarray, hp: dict[str, Any], quantile: bool
+) -> InputSpec:
+    """The spec with each number's quantile bin edges on the train split, as the model sees
+    the numbers (after the quantile transform when ``scaling: quantile`` puts one in front)."""
+    from automl.models.numeric import edges
+    from automl.models.scaling import knots, transform
+
+    numbers = x_train[:, : x_train.shape[1] - len(input_spec.categories)]
+    if quantile:
+        numbers = transform(numbers, *knots(numbers))
+    found = edges(numbers, int(hp.get("numeric_bins", 16)))
+    return dataclasses.replace(input_spec, numeric_edges=found)
 
 
 def start_from_biases(model: Any, data: Splits, hp: dict[str, Any]) -> None:
