@@ -1,8 +1,11 @@
 """automl's ``tabular_csv_mlp`` against scikit-learn's histogram gradient boosting.
 
-Each dataset is a CSV: breast_cancer, wine and diabetes from scikit-learn, and three
+Each dataset is a CSV: breast_cancer, wine and diabetes from scikit-learn; three small
 generated tables with numbers, text categories (one of high cardinality), missing values
-and class imbalance (seeds 1001-1003, not the tests'). automl tunes ``tabular_csv_mlp``
+and class imbalance (seeds 1001-1003, not the tests'); and two of 24,000 rows of the kind
+where gradient boosting leads (``rules_binary``, ``rules_regression``: axis-aligned
+rules and interactions, skewed numbers, a 1,000-level category, missing values, a header
+with spaces; seeds 2006-2007). automl tunes ``tabular_csv_mlp``
 (``--trials``, default 30); gradient boosting (``HistGradientBoostingClassifier`` /
 ``Regressor``, native missing values and categories) runs with its defaults and then
 with 20 random-search settings chosen on the validation split. Both use the very split
@@ -11,7 +14,9 @@ automl stored with its study (15 % validation, 15 % test, stratified, seed 0).
 Scores are test accuracy for classification and R^2 x 100 for regression; automl's is
 its ensemble's when it chose one (``Sweep.test_metrics["ensemble"]``), else the single
 best's. Usage: python benchmarks/tabular_vs_gbdt.py [--seeds 0] [--trials 30]
-[--datasets breast_cancer,wine,...]. The last line is
+[--datasets breast_cancer,wine,...] [--encoding space|none|piecewise_linear|periodic|tuned]
+(``numeric_encoding`` of the mlp: as the ready space has it, forced, or all three tuned).
+The last line is
 ``median test gap vs gradient boosting: X points`` (automl minus the better of the two
 gradient boosting runs chosen on validation; positive when automl is ahead).
 """
@@ -30,7 +35,23 @@ from _common import Table, temp_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-DATASETS = ("breast_cancer", "wine", "diabetes", "gen_binary", "gen_multiclass", "gen_regression")
+DATASETS = (
+    "breast_cancer",
+    "wine",
+    "diabetes",
+    "gen_binary",
+    "gen_multiclass",
+    "gen_regression",
+    "rules_binary",
+    "rules_regression",
+)
+ENCODINGS = {  # --encoding: what the space's numeric_encoding becomes
+    "space": None,
+    "none": "none",
+    "piecewise_linear": "piecewise_linear",
+    "periodic": "periodic",
+    "tuned": ["none", "piecewise_linear", "periodic"],
+}
 GBDT_SETTINGS = 20
 
 
@@ -67,19 +88,61 @@ def _generated_csv(name: str, path: Path, seed: int) -> None:
     frame.to_csv(path, index=False)
 
 
+def _rules_csv(name: str, path: Path, seed: int) -> None:
+    """24,000 rows where gradient boosting leads: axis-aligned rules and interactions,
+    skewed numbers, a 1,000-level and an 8-level category, 8 % missing values."""
+    rng = np.random.default_rng(seed)
+    n = 24_000
+    u = rng.uniform(size=(n, 4))
+    income = rng.lognormal(10, 1, n)
+    age = rng.integers(18, 90, n).astype(float)
+    hours = np.clip(rng.normal(40, 12, n), 1, 99).round()
+    region = rng.choice(list("abcdefgh"), size=n)
+    zipcode = rng.zipf(1.3, n) % 1000
+    zip_effect = rng.normal(0, 1, 1000)[zipcode]
+    z = (
+        2.0 * ((u[:, 0] > 0.7) & (u[:, 1] < 0.3))
+        + 1.5 * ((age > 45) & (hours > 50))
+        + 1.2 * ((income > np.quantile(income, 0.8)) & np.isin(region, ["a", "b", "c"]))
+        - 1.0 * ((u[:, 2] > 0.35) & (u[:, 2] < 0.5))
+        + 0.8 * np.floor(4 * u[:, 3]) / 3
+        + 0.7 * zip_effect
+    )
+    frame = pd.DataFrame(
+        {
+            "u0": u[:, 0], "u1": u[:, 1], "u2": u[:, 2], "u3": u[:, 3],
+            "income": income.round(), "age": age, "hours per week": hours,
+            "region": region, "zip": [f"z{c:04d}" for c in zipcode],
+        }
+    )  # fmt: skip
+    for col in ("u1", "income", "hours per week", "region"):
+        frame.loc[rng.random(n) < 0.08, col] = np.nan
+    if name == "rules_binary":
+        noisy = z + 0.8 * rng.normal(size=n)
+        frame["target"] = np.where(noisy > np.quantile(noisy, 0.75), ">50K", "<=50K")
+    else:
+        frame["target"] = 10 * z + 3 * rng.normal(size=n) + 100
+    frame.to_csv(path, index=False)
+
+
 def make_csv(name: str, folder: Path) -> Path:
     path = folder / f"{name}.csv"
-    if name.startswith("gen_"):
+    if name.startswith("rules_"):
+        _rules_csv(name, path, 2000 + DATASETS.index(name))
+    elif name.startswith("gen_"):
         _generated_csv(name, path, 1000 + DATASETS.index(name) - 2)
     else:
         _sklearn_csv(name, path)
     return path
 
 
-def run_automl(path: Path, trials: int, seed: int, url: str) -> tuple[Any, float]:
+def run_automl(
+    path: Path, trials: int, seed: int, url: str, encoding: str = "space"
+) -> tuple[Any, float]:
     """Tune tabular_csv_mlp on the CSV; returns the sweep and its test score."""
     import automl
 
+    value = ENCODINGS[encoding]
     sweep = automl.tune(
         "tabular_csv_mlp",
         data=str(path),
@@ -87,8 +150,10 @@ def run_automl(path: Path, trials: int, seed: int, url: str) -> tuple[Any, float
         trials=trials,
         seed=seed,
         storage=url,
-        study=f"{path.stem}-{seed}",
+        study=f"{path.stem}-{seed}-{encoding}",
         workers=1,
+        overrides=None if value is None else {"search.numeric_encoding": value},
+        verbose=0,
     )
     tests = sweep.test_metrics
     chosen = tests.get("ensemble") or tests
@@ -113,7 +178,13 @@ def run_gbdt(path: Path, task: str, split: dict[str, np.ndarray], seed: int) -> 
     frame = pd.read_csv(path)
     y = frame.pop("target").to_numpy()
     for col in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[col]):
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        if frame[col].nunique() > 250:  # past its native limit (255 levels): ordinal codes
+            counts = frame[col].iloc[split["train"]].value_counts()
+            ranks = {v: i for i, v in enumerate(counts.index)}
+            frame[col] = frame[col].map(ranks).astype("float64")
+        else:
             frame[col] = frame[col].astype("category")
     parts = {k: (frame.iloc[v], y[v]) for k, v in split.items()}
     kind = (
@@ -152,6 +223,12 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument(
+        "--encoding",
+        default="space",
+        choices=sorted(ENCODINGS),
+        help="numeric_encoding: as the ready space has it, one of them, or all three tuned",
+    )
     args = parser.parse_args()
     gaps: list[float] = []
     table = Table(
@@ -169,7 +246,7 @@ def main() -> None:
         for name in args.datasets.split(","):
             path = make_csv(name, folder)
             for seed in (int(s) for s in args.seeds.split(",")):
-                sweep, ours = run_automl(path, args.trials, seed, url)
+                sweep, ours = run_automl(path, args.trials, seed, url, args.encoding)
                 default, tuned = run_gbdt(path, sweep.task, split_of(sweep), seed)
                 gap = ours - tuned if sweep.task == "regression" else 100 * (ours - tuned)
                 gaps.append(gap)
