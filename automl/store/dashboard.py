@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -41,6 +43,11 @@ def serve(
     study = load_study(name, opened, url)  # one line when there is no such study
     app = optuna_dashboard.wsgi(opened)
     server: WSGIServer = make_server(host, port, app, handler_class=_Quiet)
+    stops = (signal.SIGINT, signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    # Ctrl-C and SIGTERM stop it even where SIGINT came in ignored (a parent that ignores
+    # it, nohup, a batch shell): Python then leaves it ignored.
+    previous = {s: signal.signal(s, _stop) for s in stops} if main else {}
     try:
         bound = server.server_address[1]
         shown = f"[{host}]" if ":" in host else host
@@ -51,3 +58,9 @@ def serve(
         pass
     finally:
         server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

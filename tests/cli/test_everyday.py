@@ -191,7 +191,8 @@ def test_automl_dashboard_serves_the_study_until_ctrl_c(swept: dict[str, Any]) -
         [sys.executable, "-m", "automl", "dashboard", swept["name"], "--storage",
          swept["storage"], "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip  # started with SIGINT ignored, as pytest-xdist's workers and nohup do
     STARTED.append(proc)
     assert proc.stdout is not None
     line = proc.stdout.readline()
