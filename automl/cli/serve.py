@@ -39,7 +39,7 @@ def serve_storage(
     opened = open_storage(url)
 
     def ready(bound: int) -> None:
-        shown = f"[{host}]" if ":" in host else host
+        shown = proxy.bracketed(host)
         out.print(f"serving {mask(url)} at grpc://{shown}:{bound} (Ctrl-C stops)", soft_wrap=True)
         if not proxy.loopback(host):
             err.print(

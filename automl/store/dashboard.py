@@ -50,8 +50,7 @@ def serve(
     previous = {s: signal.signal(s, _stop) for s in stops} if main else {}
     try:
         bound = server.server_address[1]
-        shown = f"[{host}]" if ":" in host else host
-        page = f"http://{shown}:{bound}/dashboard/studies/{study_id(study)}"
+        page = f"http://{proxy.bracketed(host)}:{bound}/dashboard/studies/{study_id(study)}"
         on_ready(page, not proxy.loopback(host))
         server.serve_forever()
     except KeyboardInterrupt:

@@ -112,7 +112,7 @@ def start(
         servicer.OptunaStorageProxyService(storage), server
     )
     try:
-        bound = server.add_insecure_port(f"{_bracketed(host)}:{port}")
+        bound = server.add_insecure_port(f"{bracketed(host)}:{port}")
     except RuntimeError:
         bound = 0
     if not bound:
@@ -124,7 +124,8 @@ def start(
     return server, bound
 
 
-def _bracketed(host: str) -> str:
+def bracketed(host: str) -> str:
+    """A host as a URL or address takes it: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
