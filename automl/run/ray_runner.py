@@ -258,7 +258,8 @@ class RaySweep:
                 self.on_trial(TrialRecord.from_frozen(t, self.metric, {}))
 
     def _finalize(self) -> None:
-        """Evaluate kept models on the test split, on the cluster, once the trials are done."""
+        """Evaluate kept models on the test split, on the cluster, unless the last worker
+        task already did (it does when no other trial was running as it stopped)."""
         from automl.study.evaluate import pending
 
         if not pending(self.study, self.url):

@@ -2,8 +2,9 @@
 
 A task sets its process up as the conductor sets up a worker process (the devices Ray gave
 it, threads, the driver's working folder and ``AUTOML_*`` settings, the signing key),
-opens the study and runs the worker loop (:func:`automl.run.worker.work`), or the last
-evaluation. The key arrives in the task's arguments, held by :class:`Key`, whose repr
+opens the study and runs the worker loop (:func:`automl.run.worker.work`); the last task
+to stop evaluates the kept models on test, as a worker process does, and a task of its own
+does so when none did. The key arrives in the task's arguments, held by :class:`Key`, whose repr
 shows nothing; it is never stored, logged or put in a ``runtime_env``.
 """
 
@@ -56,6 +57,7 @@ def worker_task(job: Job, slot: int) -> str:
     import ray
 
     from automl.run.worker import Limits, work
+    from automl.run.worker_process import finish
 
     context = ray.get_runtime_context()
     ctx = _enter(job, slot, ray.get_gpu_ids())
@@ -63,7 +65,9 @@ def worker_task(job: Job, slot: int) -> str:
     where = {"device": seen, "ray_node": str(context.get_node_id())}
     where["ray_task"] = str(context.get_task_id() or "")
     limits = Limits(job.max_trials, job.max_memory_mb, job.deadline, replace_after_oom=True)
-    return work(ctx, limits, where=where, logs=True)
+    reason = work(ctx, limits, where=where, logs=True)
+    finish(ctx, reason)  # the last task evaluates on test: no new worker process for it
+    return reason
 
 
 def finalize_task(job: Job) -> None:

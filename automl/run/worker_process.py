@@ -56,12 +56,22 @@ def main(
         reason = work(ctx, dataclasses.replace(limits, replace_after_oom=True), logs=True)
     except KeyboardInterrupt:
         return 130
-    if reason in ("budget", "deadline"):
-        with budget.local_lock(ctx.lock_dir, name):
-            running = ctx.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-            if not running:
-                finalize(ctx)
+    finish(ctx, reason)
     return 0
+
+
+def finish(ctx: Any, reason: str) -> None:
+    """The last worker to stop, its budget spent, evaluates the kept models on test.
+
+    Here, in a process that has its framework and data loaded already, rather than in a
+    new process of the conductor's (which still runs one when this did not finish).
+    """
+    if reason not in ("budget", "deadline"):
+        return
+    with budget.local_lock(ctx.lock_dir, ctx.study.study_name):
+        running = ctx.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if not running:
+            finalize(ctx)
 
 
 def wait_for_study(name: str, url: str, creator: str | None = None) -> None:
