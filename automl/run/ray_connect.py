@@ -15,6 +15,9 @@ from automl.errors import ClusterError, install_hint
 log = logging.getLogger("automl")
 CONNECT_S = 10.0  # to reach the cluster's port before Ray is asked (it retries for minutes)
 CLIENT_PORT = 10001  # Ray Client's port when a ray:// address names none
+# A busy head may not start a client's own server within Ray's 30 s; asked again, it may.
+CLIENT_TRIES = 3
+CLIENT_FAILED = "Initialization failure from server"
 
 
 def connect(address: str) -> tuple[Any, bool]:
@@ -35,14 +38,23 @@ def connect(address: str) -> tuple[Any, bool]:
     debug = log.isEnabledFor(logging.DEBUG)
     extra: dict[str, Any] = {"include_dashboard": False} if address == "local" else {}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ray.init(
-                address=address,
-                logging_level=logging.INFO if debug else logging.ERROR,
-                log_to_driver=debug,
-                **extra,
-            )
+        for attempt in range(1, CLIENT_TRIES + 1):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ray.init(
+                        address=address,
+                        logging_level=logging.INFO if debug else logging.ERROR,
+                        log_to_driver=debug,
+                        **extra,
+                    )
+                break
+            except ConnectionAbortedError as exc:  # Ray Client: the head's server, not us
+                if attempt == CLIENT_TRIES or not str(exc).startswith(CLIENT_FAILED):
+                    raise
+                log.debug("ray: %s (try %d of %d)", line(exc), attempt, CLIENT_TRIES)
+                with contextlib.suppress(Exception):
+                    ray.shutdown()
     except Exception as exc:  # noqa: BLE001 - Ray's own errors, of many types: one line
         if "Could not find any running Ray instance" in str(exc):
             raise ClusterError(
@@ -109,6 +121,11 @@ def _quiet(ray: Any, on: bool) -> None:
 
 
 def line(exc: BaseException) -> str:
-    """The first line of an error's text, or its type's name."""
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    """The first line of an error's text, or its type's name; for a Ray Client server's
+    failure (a traceback after one line of its own), that line and the traceback's last."""
+    lines = [text for text in str(exc).strip().splitlines() if text.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].startswith(CLIENT_FAILED) and len(lines) > 1:
+        return f"{lines[0]} {lines[-1].strip()}"[:300]
+    return lines[0][:300]

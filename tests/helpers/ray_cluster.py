@@ -99,6 +99,14 @@ class LocalCluster:
             time.sleep(1)
         raise RuntimeError(f"the Ray cluster at {self.address} did not reach {n} nodes")
 
+    def client_server_log(self) -> str:
+        """The end of the head's Ray Client server logs, to tell why a ray:// connect failed."""
+        parts = []
+        for path in sorted(self.temp_dir.glob("session_*/logs/ray_client_server*")):
+            with contextlib.suppress(OSError):
+                parts.append(f"\n--- {path.name}:\n{path.read_text(errors='replace')[-2000:]}")
+        return "".join(parts)
+
     def processes(self) -> list[psutil.Process]:
         """Every process alive in the sessions of this cluster's ``ray start`` runs."""
         found = []

@@ -226,6 +226,39 @@ def test_ctrl_c_cancels_the_ray_work_and_the_study_resumes(cluster: Any, tmp_pat
     assert not [t for t in trials if t.state.name == "RUNNING"]
 
 
+@pytest.mark.slow
+def test_a_sweep_through_ray_client_runs_to_the_end(cluster: Any, tmp_path: Path) -> None:
+    # ray://HOST:PORT: the driver talks to the cluster only through Ray Client's server,
+    # as from a machine outside the cluster.
+    write_yaml(tmp_path / "tiny.yaml", tiny_spec())
+    address = f"ray://{cluster.address.rpartition(':')[0]}:{cluster.client_port}"
+    proc = tune(tmp_path, "tiny.yaml", "--trials", "2", "--no-report", "--ray", address)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err + cluster.client_server_log()
+    assert "Traceback" not in err
+    trials = trials_of("tiny", storage_of(tmp_path))
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 2
+    assert all(placed(t).get("ray_node") for t in trials)  # trained on the cluster
+
+
+def test_a_ray_client_server_failure_says_what_failed() -> None:
+    # Ray Client reports a failure on the head as one line and then the head's traceback:
+    # the one line a user sees keeps the traceback's last line, the cause.
+    from automl.run.ray_connect import line
+
+    exc = ConnectionAbortedError(
+        "Initialization failure from server:\nTraceback (most recent call last):\n"
+        '  File "proxier.py", line 776, in Datapath\n'
+        "RuntimeError: Proxy failed to Connect to backend! Check `ray_client_server.err`\n"
+    )
+    said = line(exc)
+    assert said.startswith("Initialization failure from server")
+    assert said.endswith(
+        "RuntimeError: Proxy failed to Connect to backend! Check `ray_client_server.err`"
+    )
+    assert line(ValueError("first\nsecond")) == "first" and line(ValueError()) == "ValueError"
+
+
 def _node(cpus: float, gpus: float = 0, alive: bool = True) -> dict[str, Any]:
     return {"Alive": alive, "Resources": {"CPU": cpus, "GPU": gpus}}
 
