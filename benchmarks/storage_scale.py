@@ -19,8 +19,11 @@ p50 / p95 latency of ``ask`` and ``tell`` (milliseconds), then where each storag
 saturates: the first worker count past which four times the workers give less than
 1.25 times the trials per second. The last line is ``storage scale: ...``.
 
+Each configuration runs ``--repeat`` times (3 by default); the table shows the run with
+the median trials per second, and every run's figure after it.
+
 Usage: ``python benchmarks/storage_scale.py [--workers 8,32,128] [--seconds 20]
-[--steps 5] [--storages postgres,journal,grpc-journal,grpc-postgres]``
+[--repeat 3] [--steps 5] [--storages postgres,journal,grpc-journal,grpc-postgres]``
 """
 
 from __future__ import annotations
@@ -230,20 +233,31 @@ def _postgres_ok(url: str) -> str:
 
 
 def run_storage(label: str, args: Any, tmp: Path) -> list[Result]:
-    journal = str(tmp / f"{label}.log")
-    backend = args.postgres if label.endswith("postgres") else journal
     if label.endswith("postgres") and (why := _postgres_ok(args.postgres)):
         print(f"{label}: skipped, PostgreSQL not reachable ({why})", flush=True)
         return []
     results = []
     for workers in args.workers:
-        if label.startswith("grpc"):
-            with proxy(backend, args.proxy_threads) as url:
-                results.append(measure(url, label, workers, args.processes, args))
-        else:
-            results.append(measure(backend, label, workers, args.processes, args))
-        _print_row(results[-1])
+        runs = []
+        for i in range(args.repeat):
+            # A new journal file each run: every worker reads the whole file when it opens
+            # it, so one that kept every earlier run's trials would slow the later runs.
+            journal = str(tmp / f"{label}-{workers}-{i}.log")
+            backend = args.postgres if label.endswith("postgres") else journal
+            if label.startswith("grpc"):
+                with proxy(backend, args.proxy_threads) as url:
+                    runs.append(measure(url, label, workers, args.processes, args))
+            else:
+                runs.append(measure(backend, label, workers, args.processes, args))
+        results.append(median_run(runs))
+        _print_row(results[-1], runs)
     return results
+
+
+def median_run(runs: list[Result]) -> Result:
+    """The run whose trials per second is the median (the lower one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r.rate)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 TABLE = Table(
@@ -259,7 +273,8 @@ TABLE = Table(
 )
 
 
-def _print_row(r: Result) -> None:
+def _print_row(r: Result, runs: list[Result]) -> None:
+    rates = " ".join(f"{x.rate:.1f}" for x in runs)
     print(
         TABLE.row(
             r.storage,
@@ -271,7 +286,8 @@ def _print_row(r: Result) -> None:
             _quantile(r.tell_ms, 0.95),
             r.errors,
             r.load,
-        ),
+        )
+        + (f"   runs: {rates}" if len(runs) > 1 else ""),
         flush=True,
     )
     if r.first_error:
@@ -302,6 +318,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4 * (os.cpu_count() or 1))
     parser.add_argument("--proxy-threads", type=int, default=16)
     parser.add_argument("--postgres", default=PG_URL)
+    parser.add_argument("--repeat", type=int, default=3, help="runs each; the median is shown")
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
     labels = [s.strip() for s in args.storages.split(",") if s.strip()]
@@ -310,7 +327,8 @@ def main() -> None:
         parser.error(f"unknown storages {sorted(unknown)}; valid: {', '.join(STORAGES)}")
     print(
         f"{os.cpu_count()} CPUs, {args.processes} worker processes at most, "
-        f"{args.seconds:g} s each, {args.steps} reports a trial; latencies in ms",
+        f"{args.seconds:g} s each, {args.steps} reports a trial, median of {args.repeat} "
+        "runs by trials/s; latencies in ms",
         flush=True,
     )
     print(TABLE.header(), flush=True)
