@@ -56,8 +56,7 @@ def worker_task(job: Job, slot: int) -> str:
     """A worker's life on a Ray node: the worker loop until the budget or a limit."""
     import ray
 
-    from automl.run.worker import Limits, work
-    from automl.run.worker_process import finish
+    from automl.run.worker import Limits, finish, work
 
     context = ray.get_runtime_context()
     ctx = _enter(job, slot, ray.get_gpu_ids())

@@ -289,3 +289,19 @@ def _objective_value(metric: str, val: dict[str, float], metrics: dict[str, Any]
     if metric in val:
         return float(val[metric])
     return float(metrics[metric])
+
+
+def finish(ctx: Context, reason: str) -> None:
+    """The last worker to stop, its budget spent, evaluates the kept models on test.
+
+    Here, in a process that has its framework and data loaded already, rather than in a
+    new process of the conductor's (which still runs one when this did not finish).
+    """
+    if reason not in ("budget", "deadline"):
+        return
+    with budget.local_lock(ctx.lock_dir, ctx.study.study_name):
+        running = ctx.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if not running:
+            from automl.study.evaluate import finalize
+
+            finalize(ctx)

@@ -9,13 +9,11 @@ import signal
 import time
 from typing import Any
 
-from optuna.trial import TrialState
-
 from automl import _env
 from automl.errors import StudyNotFoundError
-from automl.run import budget, parent_watch
+from automl.run import parent_watch
 from automl.run.conductor import ENV_CREATOR
-from automl.run.worker import Limits, work
+from automl.run.worker import Limits, finish, work
 from automl.store import records, storage
 from automl.study.context import open_context
 from automl.study.evaluate import finalize
@@ -58,20 +56,6 @@ def main(
         return 130
     finish(ctx, reason)
     return 0
-
-
-def finish(ctx: Any, reason: str) -> None:
-    """The last worker to stop, its budget spent, evaluates the kept models on test.
-
-    Here, in a process that has its framework and data loaded already, rather than in a
-    new process of the conductor's (which still runs one when this did not finish).
-    """
-    if reason not in ("budget", "deadline"):
-        return
-    with budget.local_lock(ctx.lock_dir, ctx.study.study_name):
-        running = ctx.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        if not running:
-            finalize(ctx)
 
 
 def wait_for_study(name: str, url: str, creator: str | None = None) -> None:
