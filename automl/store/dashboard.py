@@ -47,19 +47,25 @@ def serve(
     main = threading.current_thread() is threading.main_thread()
     # Ctrl-C and SIGTERM stop it even where SIGINT came in ignored (a parent that ignores
     # it, nohup, a batch shell): Python then leaves it ignored.
-    previous = {s: signal.signal(s, _stop) for s in stops} if main else {}
+    # The handler asks the server to stop rather than raising KeyboardInterrupt, which a
+    # request in flight would catch (wsgiref prints it and serves on).
+    previous = {s: signal.signal(s, _stopper(server)) for s in stops} if main else {}
     try:
         bound = server.server_address[1]
         page = f"http://{proxy.bracketed(host)}:{bound}/dashboard/studies/{study_id(study)}"
         on_ready(page, not proxy.loopback(host))
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _stop(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+def _stopper(server: WSGIServer) -> Callable[[int, Any], None]:
+    """A signal handler that ends ``server.serve_forever()`` after the request in hand."""
+
+    def stop(signum: int, frame: Any) -> None:
+        # shutdown() waits for serve_forever's loop, which runs in this (the main) thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    return stop

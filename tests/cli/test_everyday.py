@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -206,9 +207,31 @@ def test_automl_dashboard_serves_the_study_until_ctrl_c(swept: dict[str, Any]) -
         detail = json.loads(response.read())
     assert detail["name"] == swept["name"]
     assert sum(t["state"] == "Complete" for t in detail["trials"]) == 3
+    # Ctrl-C while requests keep it busy: one caught mid-request must still stop it.
+    busy = threading.Event()
+    pollers = [
+        threading.Thread(target=_poll, args=(f"{root}/api/studies/{study_id}", busy))
+        for _ in range(4)
+    ]
+    for poller in pollers:
+        poller.start()
+    assert busy.wait(30)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
+    for poller in pollers:
+        poller.join(timeout=30)
     assert proc.returncode == 0 and not err.strip(), err  # no line per request, no traceback
+
+
+def _poll(url: str, busy: threading.Event) -> None:
+    """Fetch ``url`` again and again until the server is gone."""
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                response.read()
+        except OSError:
+            return
+        busy.set()
 
 
 def test_automl_dashboard_of_a_missing_study_is_one_line(tmp_path: Path) -> None:
