@@ -36,25 +36,8 @@ def connect(address: str) -> tuple[Any, bool]:
         return ray, _connected[0]
     check_reachable(address)
     debug = log.isEnabledFor(logging.DEBUG)
-    extra: dict[str, Any] = {"include_dashboard": False} if address == "local" else {}
     try:
-        for attempt in range(1, CLIENT_TRIES + 1):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    ray.init(
-                        address=address,
-                        logging_level=logging.INFO if debug else logging.ERROR,
-                        log_to_driver=debug,
-                        **extra,
-                    )
-                break
-            except ConnectionAbortedError as exc:  # Ray Client: the head's server, not us
-                if attempt == CLIENT_TRIES or not str(exc).startswith(CLIENT_FAILED):
-                    raise
-                log.debug("ray: %s (try %d of %d)", line(exc), attempt, CLIENT_TRIES)
-                with contextlib.suppress(Exception):
-                    ray.shutdown()
+        _init(ray, address, debug)
     except Exception as exc:  # noqa: BLE001 - Ray's own errors, of many types: one line
         if "Could not find any running Ray instance" in str(exc):
             raise ClusterError(
@@ -66,6 +49,28 @@ def connect(address: str) -> tuple[Any, bool]:
         _quiet(ray, True)
     _connected[0] = True
     return ray, True
+
+
+def _init(ray: Any, address: str, debug: bool) -> None:
+    """``ray.init``, asked again when Ray Client's head could not start our server in time."""
+    extra: dict[str, Any] = {"include_dashboard": False} if address == "local" else {}
+    for attempt in range(1, CLIENT_TRIES + 1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ray.init(
+                    address=address,
+                    logging_level=logging.INFO if debug else logging.ERROR,
+                    log_to_driver=debug,
+                    **extra,
+                )
+            return
+        except ConnectionAbortedError as exc:  # Ray Client: the head's server, not us
+            if attempt == CLIENT_TRIES or not str(exc).startswith(CLIENT_FAILED):
+                raise
+            log.debug("ray: %s (try %d of %d)", line(exc), attempt, CLIENT_TRIES)
+            with contextlib.suppress(Exception):
+                ray.shutdown()
 
 
 _connected = [False]  # whether this module opened the process's connection to Ray

@@ -3,9 +3,9 @@
 A task sets its process up as the conductor sets up a worker process (the devices Ray gave
 it, threads, the driver's working folder and ``AUTOML_*`` settings, the signing key),
 opens the study and runs the worker loop (:func:`automl.run.worker.work`); the last task
-to stop evaluates the kept models on test, as a worker process does, and a task of its own
-does so when none did. The key arrives in the task's arguments, held by :class:`Key`, whose repr
-shows nothing; it is never stored, logged or put in a ``runtime_env``.
+to stop evaluates the kept models on test, as a worker process does, and a task of its
+own does so when none did. The key arrives in the task's arguments, held by :class:`Key`,
+whose repr shows nothing; it is never stored, logged or put in a ``runtime_env``.
 """
 
 from __future__ import annotations
