@@ -112,8 +112,8 @@ class Sweep:
         metrics: dict[str, Any] = dict(top.test)
         if record.refit and record.refit.get("trial") == top.number:
             metrics = dict(record.refit.get("test") or metrics)
-        if record.ensemble:
-            metrics["ensemble"] = dict(record.ensemble.get("test") or {})
+        if record.ensemble and record.ensemble.get("test"):  # none without a test split
+            metrics["ensemble"] = dict(record.ensemble["test"])
         return metrics
 
     @property

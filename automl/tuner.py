@@ -49,6 +49,11 @@ class Tuner:
         track: log the trials to MLflow or TensorBoard, as :func:`automl.tune`'s ``track``.
             A ``keras.callbacks.TensorBoard`` given to ``search`` writes each trial to
             ``log_dir/trial-0007``.
+        ensemble: ``get_best_models()``'s first model is the kept models' ensemble (one
+            Keras model averaging the members chosen greedily on validation) instead of
+            the single best; the rest of the list are the best single models. Off by
+            default, as in KerasTuner. With fewer than 2 kept models the first model is
+            the single best.
     """
 
     # long: KerasTuner's arguments and automl's, one line each.
@@ -72,6 +77,7 @@ class Tuner:
         patience: int | None = None,
         in_process: bool = False,
         track: str | list[str] | None = None,
+        ensemble: bool = False,
         **kwargs: Any,
     ) -> None:
         _check_kwargs(kwargs)
@@ -88,6 +94,7 @@ class Tuner:
             max_epochs,
             patience,
         )
+        self.ensemble = ensemble
         self.run: dict[str, Any] = {"gpus": gpus, "workers": workers}
         self.run.update(trials_per_gpu=trials_per_gpu, in_process=in_process, track=track)
 
@@ -176,10 +183,19 @@ class Tuner:
             return None
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
-        """The best trained models, best first (only kept models exist: ``keep``)."""
-        record = self.sweep.record()
+        """The best trained models, best first (only kept models exist: ``keep``).
+
+        With ``Tuner(ensemble=True)`` the first is the kept models' ensemble, then the
+        best ``num_models - 1`` single models.
+        """
+        sweep = self.sweep
+        record = sweep.record()
         saved = [t for t in record.complete if t.has_model]
-        return [self.sweep.model(t.number) for t in ranked(saved, record.objectives)[:num_models]]
+        order = [t.number for t in ranked(saved, record.objectives)]
+        members = list((record.ensemble or {}).get("members") or [])
+        if not (self.ensemble and len(set(members)) > 1 and num_models >= 1):
+            return [sweep.model(n) for n in order[:num_models]]
+        return [sweep.ensemble(), *(sweep.model(n) for n in order[: num_models - 1])]
 
     def get_best_hyperparameters(self, num_trials: int = 1) -> list[Any]:
         """``keras_tuner.HyperParameters`` of the best trials (``.values``, ``.get(name)``)."""

@@ -108,6 +108,9 @@ def selection_split(ctx: Context) -> Any:
 def finalize(ctx: Context, record: records.StudyRecord, outputs: Any) -> None:
     """Choose members greedily on validation, evaluate their average on test, store both.
 
+    Without a test split (``Tuner.search(validation_data=...)`` with no ``test_data``)
+    the members are still chosen and stored, with no test metrics.
+
     Args:
         outputs: an :class:`automl.study.evaluate.Outputs` (kept models' outputs, cached or not).
     """
@@ -123,15 +126,14 @@ def finalize(ctx: Context, record: records.StudyRecord, outputs: Any) -> None:
     val = [outputs.predict(n, split.x_val) for n in found]
     picks = greedy(val, split.y_val, ctx.task, ctx.spec.ensemble)
     members = [found[i] for i in picks]
-    tests = {n: outputs.test(n) for n in set(members)}
-    out = np.mean([tests[n] for n in members], axis=0)
-    ctx.study.set_user_attr(
-        records.ENSEMBLE,
-        {
-            "candidates": found,
-            "members": members,
-            "val_loss": loss(ctx.task, split.y_val, np.mean([val[i] for i in picks], axis=0)),
-            "single_val_loss": loss(ctx.task, split.y_val, val[0]),
-            "test": measure.score(ctx.task, ctx.splits.y_test, out),
-        },
-    )
+    chosen: dict[str, Any] = {
+        "candidates": found,
+        "members": members,
+        "val_loss": loss(ctx.task, split.y_val, np.mean([val[i] for i in picks], axis=0)),
+        "single_val_loss": loss(ctx.task, split.y_val, val[0]),
+    }
+    if len(ctx.splits.y_test):
+        tests = {n: outputs.test(n) for n in set(members)}
+        out = np.mean([tests[n] for n in members], axis=0)
+        chosen["test"] = measure.score(ctx.task, ctx.splits.y_test, out)
+    ctx.study.set_user_attr(records.ENSEMBLE, chosen)

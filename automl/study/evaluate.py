@@ -122,10 +122,10 @@ def pending(study: optuna.Study, url: str) -> bool:
     from automl.study import baselines, ensemble, refit
 
     sizes = (study.user_attrs.get(records.DATA) or {}).get("sizes") or {}
-    if sizes.get("test", 1) == 0:  # search(validation_data=...) without test_data
-        return False
     record = records.read_study(study, url)
     spec = spec_of(study, url)
+    if sizes.get("test", 1) == 0:  # search(validation_data=...) without test_data
+        return ensemble.stale(record, spec.ensemble)  # chosen on validation alone
     return (
         bool(_needed(study, record.trials, record.objectives)[0])
         or ensemble.stale(record, spec.ensemble)
@@ -147,9 +147,10 @@ def finalize(ctx: Context) -> dict[str, dict[str, float]]:
     record = records.read_study(study, ctx.url)
     results: dict[str, dict[str, float]] = dict(record.test_metrics)
     needed, best_number = _needed(study, record.trials, ctx.objectives)
-    if not len(ctx.splits.y_test):  # search(validation_data=...) without test_data
-        return results
     outputs = Outputs(ctx, record)
+    if not len(ctx.splits.y_test):  # search(validation_data=...) without test_data
+        ensemble.finalize(ctx, record, outputs)  # members chosen on validation, no test
+        return results
     for number in needed:
         info = ctx.splits.interactions
         if info is not None and info.implicit:

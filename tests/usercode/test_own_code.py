@@ -137,6 +137,47 @@ def test_tuner_runs_a_keras_tuner_script_and_resumes(tmp_path: Path) -> None:
     assert [t.number for t in again.sweep.record().trials] == [0, 1, 2, 3]
 
 
+def _alike(hp: Any) -> keras.Model:
+    """Equally good models that differ in their start: averaging them helps."""
+    model = keras.Sequential([keras.Input((64,))])
+    model.add(keras.layers.Dense(hp.Int("units", 30, 34), activation="relu"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile(
+        keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    return model
+
+
+@pytest.mark.slow
+def test_tuner_ensemble_is_the_first_model_only_when_asked(tmp_path: Path) -> None:
+    """Without test data the ensemble is chosen on validation; get_best_models() hands it
+    first only with Tuner(ensemble=True), and its output is its members' average."""
+    x, y = _digits()
+    xv, yv = x[450:], y[450:]
+    tuner = automl.Tuner(
+        _alike, "val_accuracy", 5, directory=tmp_path, project_name="p", in_process=True,
+        seed=1, ensemble=True,
+    )  # fmt: skip
+    tuner.search(x[:450], y[:450], validation_data=(xv, yv), epochs=4, verbose=0)
+    sweep = tuner.sweep
+    chosen = sweep.record(models=False).ensemble
+    members = chosen["members"]
+    assert "test" not in chosen and "ensemble" not in sweep.test_metrics
+    assert len(set(members)) > 1, chosen  # averaging helped on validation here
+    assert chosen["val_loss"] < chosen["single_val_loss"]
+    first, second = tuner.get_best_models(num_models=2)
+    outputs = {n: sweep.model(n).predict(xv, verbose=0) for n in set(members)}
+    average = np.mean([outputs[n] for n in members], axis=0)
+    np.testing.assert_allclose(first.predict(xv, verbose=0), average, atol=1e-5)
+    best = sweep.best_trial
+    accuracy = float(np.mean(second.predict(xv, verbose=0).argmax(1) == yv))
+    assert accuracy == pytest.approx(best.values[0], abs=1e-6)  # then the single best
+    # Not asked: the single best comes first, as in KerasTuner.
+    plain = automl.Tuner(_alike, "val_accuracy", 5, directory=tmp_path, project_name="p")
+    plain = plain.get_best_models(1)[0]
+    np.testing.assert_allclose(plain.predict(xv, verbose=0), second.predict(xv, verbose=0))
+
+
 @pytest.mark.slow
 def test_tuner_prints_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     x, y = _digits(300)
